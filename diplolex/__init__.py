@@ -1,0 +1,103 @@
+"""diplolex: who said what, what is conditional on what, and who stands where in news text.
+
+Example:
+    >>> import diplolex
+    >>> doc = diplolex.analyze("Sanctions will be lifted if the prisoners are released.")
+    >>> doc.conditionals[0].condition.text
+    'if the prisoners are released'
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, overload
+
+from diplolex.types import Attribution, Conditional, Document, Sentence, Span, Stance
+
+if TYPE_CHECKING:
+    from diplolex.analyzer import Analyzer
+
+__version__ = "0.1.0"
+__all__ = [
+    "Analyzer",
+    "Attribution",
+    "Conditional",
+    "Document",
+    "Sentence",
+    "Span",
+    "Stance",
+    "__version__",
+    "analyze",
+    "load",
+]
+
+_default: Analyzer | None = None
+_default_lock = threading.Lock()
+
+
+def load(
+    device: str | None = None,
+    batch_size: int = 32,
+    tasks: Sequence[str] | None = None,
+    weights: dict | None = None,
+) -> Analyzer:
+    """Build a reusable :class:`Analyzer` (loads the models once).
+
+    Args:
+        device: ``"cpu"`` (default), ``"cuda"``, or another torch device string.
+        batch_size: sentences per encoder pass.
+        tasks: analyses to run; ``None`` runs all that this version ships.
+        weights: optional ``{task: folder}`` to use other trained weights.
+
+    Example:
+        >>> nlp = diplolex.load(batch_size=64)
+        >>> docs = list(nlp.pipe(["Talks resumed.", "Aid flows if the truce holds."]))
+    """
+    from diplolex.analyzer import Analyzer
+
+    return Analyzer(device=device, batch_size=batch_size, tasks=tasks, weights=weights)
+
+
+def _default_analyzer() -> Analyzer:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = load()
+        return _default
+
+
+@overload
+def analyze(
+    text: str, *, targets: Sequence[str] | None = None, tasks: Sequence[str] | None = None
+) -> Document: ...
+@overload
+def analyze(
+    text: list[str], *, targets: Sequence[str] | None = None, tasks: Sequence[str] | None = None
+) -> list[Document]: ...
+def analyze(text, *, targets=None, tasks=None):
+    """Analyse a text (returns a :class:`Document`) or a list of texts (a list, batched).
+
+    Uses a default :class:`Analyzer` built on first use; call :func:`load` to choose the device,
+    batch size or tasks.
+
+    Args:
+        text: a ``str``, or a ``list`` of ``str``.
+        targets: stance targets (needs the stance analysis).
+        tasks: restrict the analyses run; ``None`` runs all that this version ships.
+
+    Raises:
+        TypeError: ``text`` is neither a ``str`` nor a list of ``str``.
+
+    Example:
+        >>> doc = diplolex.analyze("The embargo ends once the troops withdraw.")
+        >>> doc.to_dict()["sentences"][0]["conditional"]
+        True
+    """
+    from diplolex.analyzer import check_tasks, check_text
+
+    check_tasks(tasks)  # every shipped task runs in the default analyzer
+    analyzer = _default_analyzer()
+    if isinstance(text, list):
+        return list(analyzer.pipe([check_text(t) for t in text], targets=targets))
+    return analyzer(check_text(text), targets=targets)

@@ -1,0 +1,188 @@
+"""The Analyzer: segments documents, batches sentences, runs the shared encoder once per batch
+and every requested task head on its output, and assembles :class:`~diplolex.types.Document`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from diplolex.segment import split_sentences
+from diplolex.types import Conditional, Document, Sentence, Span
+
+AVAILABLE_TASKS: tuple[str, ...] = ("conditionality",)
+"""The analyses this version ships weights for; ``tasks=None`` means all of them."""
+
+_SENTENCES_PER_CHUNK = 512  # sentences held between encoder passes and assembly
+
+
+@dataclass
+class _Pending:
+    """A document waiting for its sentences' results."""
+
+    index: int
+    text: str
+    bounds: list[tuple[int, int]]
+
+
+def check_text(text: object) -> str:
+    """Return ``text`` if it is a ``str``; raise a ``TypeError`` naming what it was otherwise."""
+    if not isinstance(text, str):
+        raise TypeError(
+            f"diplolex analyses str texts, got {type(text).__name__}: "
+            "decode bytes first and pass a str (or a list of str)"
+        )
+    return text
+
+
+class Analyzer:
+    """A reusable analyzer; build it once and call it on many texts.
+
+    Args:
+        device: ``"cpu"`` (the default when ``None``), ``"cuda"``, or another torch device.
+        batch_size: sentences per encoder pass.
+        tasks: which analyses to run; ``None`` runs every analysis in ``AVAILABLE_TASKS``.
+        weights: optional ``{task: folder}`` replacing a task's shipped weights (a folder
+            written by ``diplolex train``).
+
+    Example:
+        >>> import diplolex
+        >>> nlp = diplolex.load(batch_size=64)
+        >>> doc = nlp("Aid will flow once the ceasefire holds.")
+        >>> doc.sentences[0].conditional
+        True
+    """
+
+    def __init__(
+        self,
+        device: str | None = None,
+        batch_size: int = 32,
+        tasks: Sequence[str] | None = None,
+        weights: dict[str, str | Path] | None = None,
+    ) -> None:
+        from diplolex.encoder import SharedEncoder
+        from diplolex.tasks.conditionality.predict import ConditionalityModel
+
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.tasks = check_tasks(tasks)
+        weights = dict(weights or {})
+        unknown = set(weights) - set(AVAILABLE_TASKS)
+        if unknown:
+            raise ValueError(f"weights given for unknown tasks {sorted(unknown)}")
+        self.batch_size = batch_size
+        self.device = device or "cpu"
+        self.conditionality = ConditionalityModel.load(
+            weights.get("conditionality"), device=self.device
+        )
+        self.encoder = SharedEncoder(
+            device=self.device, max_tokens=self.conditionality.config.max_tokens
+        )
+
+    def __call__(self, text: str, *, targets: Sequence[str] | None = None) -> Document:
+        """Analyse one text."""
+        return next(self.pipe([check_text(text)], targets=targets))
+
+    def pipe(
+        self, texts: Iterable[str], *, targets: Sequence[str] | None = None
+    ) -> Iterator[Document]:
+        """Analyse a stream of texts lazily, in order, batching sentences across texts.
+
+        Memory stays bounded: at most about 512 sentences are held between passes, however
+        long the stream or a single document is.
+        """
+        _check_targets(targets)
+        pending: list[_Pending] = []
+        held = 0
+        for index, text in enumerate(texts):
+            check_text(text)
+            bounds = split_sentences(text)
+            if len(bounds) > _SENTENCES_PER_CHUNK:
+                yield from self._run(pending)
+                pending, held = [], 0
+                yield self._run_long(text, bounds)
+                continue
+            pending.append(_Pending(index, text, bounds))
+            held += len(bounds)
+            if held >= _SENTENCES_PER_CHUNK:
+                yield from self._run(pending)
+                pending, held = [], 0
+        yield from self._run(pending)
+
+    def _run(self, pending: list[_Pending]) -> Iterator[Document]:
+        sentences = [
+            (p.text, start, end) for p in pending for start, end in p.bounds
+        ]  # fmt: skip
+        results = self._analyze_sentences([text[s:e] for text, s, e in sentences])
+        position = 0
+        for p in pending:
+            count = len(p.bounds)
+            yield _assemble(p.text, p.bounds, results[position : position + count])
+            position += count
+
+    def _run_long(self, text: str, bounds: list[tuple[int, int]]) -> Document:
+        """A document of many sentences: analyse it chunk by chunk, keep only the results."""
+        results = []
+        for c in range(0, len(bounds), _SENTENCES_PER_CHUNK):
+            chunk = bounds[c : c + _SENTENCES_PER_CHUNK]
+            results += self._analyze_sentences([text[s:e] for s, e in chunk])
+        return _assemble(text, bounds, results)
+
+    def _analyze_sentences(self, sentences: list[str]) -> list:
+        """One encoder pass per batch of similar-length sentences; every head reads it."""
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        results: list = [None] * len(sentences)
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b : b + self.batch_size]
+            texts = [sentences[i] for i in idx]
+            batch = self.encoder.encode(texts)
+            for i, analysis in zip(idx, self.conditionality.predict(batch, texts)):
+                results[i] = analysis
+        return results
+
+
+def _assemble(text: str, bounds: list[tuple[int, int]], analyses: list) -> Document:
+    sentences, conditionals = [], []
+    for (start, end), analysis in zip(bounds, analyses):
+        sentences.append(
+            Sentence(start, end, text[start:end], analysis.conditional, round(analysis.score, 4))
+        )
+        for c in analysis.conditionals:
+            conditionals.append(
+                Conditional(
+                    type=c.type,
+                    type_score=round(c.type_score, 4),
+                    score=round(c.score, 4),
+                    cue=_shift(text, start, c.cue),
+                    condition=_shift(text, start, c.condition),
+                    consequence=_shift(text, start, c.consequence),
+                )
+            )
+    return Document(text=text, sentences=sentences, conditionals=conditionals)
+
+
+def _shift(text: str, offset: int, span: tuple[int, int] | None) -> Span | None:
+    return None if span is None else Span.of(text, offset + span[0], offset + span[1])
+
+
+def check_tasks(tasks: Sequence[str] | None) -> tuple[str, ...]:
+    """Validate a ``tasks`` argument; ``None`` means every available task."""
+    if tasks is None:
+        return AVAILABLE_TASKS
+    if isinstance(tasks, str):
+        tasks = [tasks]
+    unknown = [t for t in tasks if t not in AVAILABLE_TASKS]
+    if unknown:
+        raise ValueError(
+            f"unknown or unavailable task(s) {unknown}; this version ships {list(AVAILABLE_TASKS)}"
+        )
+    return tuple(tasks)
+
+
+def _check_targets(targets: Sequence[str] | None) -> None:
+    if targets is not None:
+        raise ValueError(
+            "targets need the stance analysis, which this version does not ship yet; "
+            "call analyze() without targets"
+        )

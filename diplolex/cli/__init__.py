@@ -1,0 +1,1 @@
+"""The ``diplolex`` command line: one module per subcommand."""

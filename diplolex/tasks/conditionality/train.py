@@ -1,0 +1,272 @@
+"""Training the conditionality head on diplocond plus auxiliary public corpora.
+
+Corpora and their roles (see docs/models/conditionality.md):
+
+- ``diplocond-train``: every signal (sentence label, spans, cue, type), weight 3 (repeated);
+- ``semeval2020t5-st2-train``: spans (condition = antecedent, consequence = consequent) and
+  sentence label, for sentences whose antecedent starts with a conditional cue;
+- ``semeval2020t5-st1-train``: the counterfactual label only (a fresh sample each epoch);
+- ``gum-condition-train``: condition and consequence spans of discourse condition relations.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from diplolex import metrics
+from diplolex.encoder import SharedEncoder
+from diplolex.spans import char_spans_to_bio
+from diplolex.tasks.conditionality.evaluate import ConditionalityScores, score_conditionality
+from diplolex.tasks.conditionality.model import (
+    CUE_LABELS,
+    SPAN_LABELS,
+    ConditionalityConfig,
+    ConditionalityHead,
+)
+from diplolex.tasks.conditionality.predict import ConditionalityModel
+from diplolex.training import (
+    WindowFeatures,
+    batches,
+    encode_texts,
+    linear_warmup_schedule,
+    pad_features,
+    pad_tags,
+    seed_everything,
+)
+from diplolex.types import CONDITIONAL_TYPES
+
+UNKNOWN = -1.0
+
+
+@dataclass
+class TrainingSettings:
+    """What ``diplolex train conditionality`` varies; the defaults reproduce the shipped weights."""
+
+    epochs: int = 8
+    batch_size: int = 32
+    learning_rate: float = 5e-4
+    weight_decay: float = 0.01
+    seed: int = 13
+    diplocond_repeats: int = 3
+    st1_sample_per_epoch: int = 3000
+    use_semeval: bool = True
+    use_gum: bool = True
+
+
+@dataclass
+class Example:
+    """One training window with all its (possibly unknown) targets."""
+
+    features: WindowFeatures
+    span_tags: list[int]
+    cue_tags: list[int]
+    conditional: float
+    counterfactual: float
+    constructions: list[tuple[int, list[int], list[int]]]
+
+
+def _flag(value: bool | None) -> float:
+    return UNKNOWN if value is None else float(value)
+
+
+def make_example(record: dict, features: WindowFeatures) -> Example:
+    """Targets for one record: tags where its spans are known, -100 (ignored) elsewhere."""
+    offsets = features.offsets
+    constructions = [c for c in record["conditionals"] if c["condition"] is not None]
+    has_spans = record["spans_complete"] or bool(constructions)
+    spans = []
+    for c in constructions:
+        spans.append(("condition", c["condition"]["start"], c["condition"]["end"]))
+        if c["consequence"] is not None:
+            spans.append(("consequence", c["consequence"]["start"], c["consequence"]["end"]))
+    ignored = [-100] * len(offsets)
+    span_tags = char_spans_to_bio(offsets, spans, SPAN_LABELS) if has_spans else ignored
+    cues = [("cue", c["cue"]["start"], c["cue"]["end"]) for c in constructions if c["cue"]]
+    cue_tags = char_spans_to_bio(offsets, cues, CUE_LABELS) if record["spans_complete"] else ignored
+
+    typed = []
+    for c in constructions:
+        if c["type"] not in CONDITIONAL_TYPES:
+            continue
+        cond = _token_positions(offsets, c["condition"])
+        cons = _token_positions(offsets, c["consequence"]) if c["consequence"] else []
+        if cond:
+            typed.append((CONDITIONAL_TYPES.index(c["type"]), cond, cons))
+    return Example(
+        features,
+        span_tags,
+        cue_tags,
+        _flag(record["conditional"]),
+        _flag(record["counterfactual"]),
+        typed,
+    )
+
+
+def _token_positions(offsets: list, span: dict) -> list[int]:
+    return [
+        t
+        for t, off in enumerate(offsets)
+        if off is not None and off[0] < span["end"] and span["start"] < off[1]
+    ]
+
+
+def compute_loss(
+    head: ConditionalityHead, examples: list[Example], type_weights: torch.Tensor
+) -> torch.Tensor:
+    """Sum of the sentence, counterfactual, span, cue and type losses over known targets."""
+    batch = pad_features([e.features for e in examples])
+    word_mask = batch.word_mask()
+    out = head(batch.hidden_states, batch.attention_mask, word_mask)
+    length = batch.attention_mask.shape[1]
+    losses = []
+    for logits, rows, weight in (
+        (out.span_logits, [e.span_tags for e in examples], 1.0),
+        (out.cue_logits, [e.cue_tags for e in examples], 0.5),
+    ):
+        tags = pad_tags(rows, length)
+        if (tags != -100).any():
+            losses.append(weight * F.cross_entropy(logits.flatten(0, 1), tags.flatten()))
+    for logit, values, weight in (
+        (out.conditional_logit, [e.conditional for e in examples], 1.0),
+        (out.counterfactual_logit, [e.counterfactual for e in examples], 0.5),
+    ):
+        target = torch.tensor(values)
+        known = target != UNKNOWN
+        if known.any():
+            losses.append(weight * F.binary_cross_entropy_with_logits(logit[known], target[known]))
+    rows = [(i, c) for i, e in enumerate(examples) for c in e.constructions]
+    if rows:
+        cond_mask = torch.zeros(len(rows), length, dtype=torch.bool)
+        cons_mask = torch.zeros_like(cond_mask)
+        for r, (_, (_, cond, cons)) in enumerate(rows):
+            cond_mask[r, cond] = True
+            cons_mask[r, cons] = True
+        index = [i for i, _ in rows]
+        logits = head.type_logits(out.states[index], cond_mask, cons_mask, word_mask[index])
+        labels = torch.tensor([c[0] for _, c in rows])
+        losses.append(F.cross_entropy(logits, labels, weight=type_weights))
+    return torch.stack(losses).sum()
+
+
+def train_conditionality(
+    data_dir: Path,
+    out_dir: Path,
+    settings: TrainingSettings | None = None,
+    log: Callable[[str], None] = print,
+) -> ConditionalityScores:
+    """Train the head, keep the epoch that scores best on diplocond dev, save it to ``out_dir``.
+
+    Returns the dev scores of the saved model.
+    """
+    from diplolex.corpora.conditionality import load_conditionality
+
+    from diplolex.tasks.conditionality.card import conditionality_card
+
+    settings = settings or TrainingSettings()
+    rng = seed_everything(settings.seed)
+    config = ConditionalityConfig()
+    encoder = SharedEncoder(max_tokens=config.max_tokens)
+
+    def load(name: str) -> list[dict]:
+        records = list(load_conditionality(name, data_dir))
+        log(f"{name}: {len(records)} records")
+        return records
+
+    fixed = load("diplocond-train") * settings.diplocond_repeats
+    st1: list[dict] = []
+    if settings.use_semeval:
+        fixed += [r for r in load("semeval2020t5-st2-train") if r["conditional"]]
+        st1 = load("semeval2020t5-st1-train")
+    if settings.use_gum:
+        fixed += load("gum-condition-train")
+    dev = load("diplocond-dev")
+
+    log("encoding training texts with the frozen base model")
+    unique = sorted({r["text"] for r in fixed + st1 + dev})
+    cache = dict(zip(unique, encode_texts(encoder, unique, log=log)))
+    fixed_examples = [make_example(r, cache[r["text"]]) for r in fixed]
+    st1_examples = [make_example(r, cache[r["text"]]) for r in st1]
+    dev_features = [cache[r["text"]] for r in dev]
+
+    type_counts = Counter(c[0] for e in fixed_examples for c in e.constructions)
+    type_weights = torch.tensor(
+        [(sum(type_counts.values()) / max(1, type_counts[i])) ** 0.5 for i in range(4)]
+    )
+    type_weights = type_weights / type_weights.mean()
+
+    head = ConditionalityHead(config)
+    optimizer = torch.optim.AdamW(
+        head.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    per_epoch = len(fixed_examples) + min(settings.st1_sample_per_epoch, len(st1_examples))
+    steps = settings.epochs * -(-per_epoch // settings.batch_size)
+    scheduler = linear_warmup_schedule(optimizer, steps)
+
+    best: tuple[float, dict, ConditionalityScores] | None = None
+    for epoch in range(1, settings.epochs + 1):
+        head.train()
+        epoch_items = fixed_examples + _sample(st1_examples, settings.st1_sample_per_epoch, rng)
+        total, count = 0.0, 0
+        for group in batches(epoch_items, settings.batch_size, rng):
+            loss = compute_loss(head, group, type_weights)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(head.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            total, count = total + float(loss), count + 1
+        model = ConditionalityModel(head, config)
+        scores = evaluate_features(model, dev_features, dev)
+        log(f"epoch {epoch}: loss {total / max(count, 1):.4f}  dev {scores.summary()}")
+        if best is None or scores.selection_score() > best[0]:
+            state = {k: v.detach().clone() for k, v in head.state_dict().items()}
+            best = (scores.selection_score(), state, scores)
+
+    assert best is not None
+    head.load_state_dict(best[1])
+    model = ConditionalityModel(head.eval(), config)
+    config.threshold = tune_threshold(model, dev_features, dev)
+    scores = evaluate_features(model, dev_features, dev)
+    log(f"saved model (threshold {config.threshold:.2f}): dev {scores.summary()}")
+    model.save(out_dir, conditionality_card(settings, scores))
+    return scores
+
+
+def _sample(items: list, k: int, rng: random.Random) -> list:
+    return rng.sample(items, min(k, len(items)))
+
+
+def predict_features(model: ConditionalityModel, features: list[WindowFeatures], texts: list[str]):
+    """Run the model on cached features, 64 windows at a time."""
+    out = []
+    for b in range(0, len(features), 64):
+        out += model.predict(pad_features(features[b : b + 64]), texts[b : b + 64])
+    return out
+
+
+def evaluate_features(
+    model: ConditionalityModel, features: list[WindowFeatures], records: list[dict]
+) -> ConditionalityScores:
+    """Score the model on records whose features are cached."""
+    predictions = predict_features(model, features, [r["text"] for r in records])
+    return score_conditionality(records, predictions)
+
+
+def tune_threshold(
+    model: ConditionalityModel, features: list[WindowFeatures], records: list[dict]
+) -> float:
+    """The sentence threshold in 0.30-0.70 that maximises the dev F1 of the conditional class."""
+    scores = [p.score for p in predict_features(model, features, [r["text"] for r in records])]
+    gold = [bool(r["conditional"]) for r in records]
+
+    def f1(threshold: float) -> float:
+        return metrics.binary_prf(gold, [s >= threshold for s in scores]).f1
+
+    return max((t / 100 for t in range(30, 71, 5)), key=lambda t: (f1(t), -abs(t - 0.5)))

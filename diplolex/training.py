@@ -1,0 +1,110 @@
+"""Training utilities shared by the task heads: cached encoder features and the epoch loop.
+
+The base encoder is frozen, so its hidden states are computed once per training text and the
+heads are trained on those cached features: this is what makes CPU training take minutes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from diplolex.encoder import EncodedBatch, SharedEncoder
+
+
+@dataclass
+class WindowFeatures:
+    """The cached encoder output of one text's first window."""
+
+    hidden_states: torch.Tensor  # [layers, tokens, hidden], float16, no padding
+    offsets: list[tuple[int, int] | None]
+
+
+def encode_texts(
+    encoder: SharedEncoder,
+    texts: Sequence[str],
+    batch_size: int = 64,
+    log: Callable[[str], None] | None = None,
+) -> list[WindowFeatures]:
+    """Encode each text once and keep its first window (longer texts are cut at the window)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    features: list[WindowFeatures | None] = [None] * len(texts)
+    started = time.monotonic()
+    for n, b in enumerate(range(0, len(order), batch_size)):
+        idx = order[b : b + batch_size]
+        batch = encoder.encode([texts[i] for i in idx])
+        seen: set[int] = set()
+        for w, local in enumerate(batch.text_index):
+            if local in seen:
+                continue
+            seen.add(local)
+            length = int(batch.attention_mask[w].sum())
+            features[idx[local]] = WindowFeatures(
+                batch.hidden_states[:, w, :length].to(torch.float16).cpu(),
+                batch.offsets[w][:length],
+            )
+        if log and n % 20 == 0:
+            log(f"  encoded {min(b + batch_size, len(texts))}/{len(texts)} texts "
+                f"({time.monotonic() - started:.0f}s)")  # fmt: skip
+    return [f for f in features if f is not None]
+
+
+def pad_features(features: Sequence[WindowFeatures]) -> EncodedBatch:
+    """Stack cached windows into one padded :class:`EncodedBatch` (one window per text)."""
+    longest = max(f.hidden_states.shape[1] for f in features)
+    layers, _, hidden = features[0].hidden_states.shape
+    states = torch.zeros(layers, len(features), longest, hidden)
+    mask = torch.zeros(len(features), longest, dtype=torch.long)
+    offsets = []
+    for i, f in enumerate(features):
+        n = f.hidden_states.shape[1]
+        states[:, i, :n] = f.hidden_states.float()
+        mask[i, :n] = 1
+        offsets.append(list(f.offsets) + [None] * (longest - n))
+    return EncodedBatch(states, mask, offsets, list(range(len(features))))
+
+
+def pad_tags(rows: Sequence[Sequence[int]], length: int) -> torch.Tensor:
+    """Right-pad integer tag rows with the loss's ignore index -100."""
+    out = torch.full((len(rows), length), -100, dtype=torch.long)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+    return out
+
+
+def batches(items: Sequence, batch_size: int, rng: random.Random) -> Iterator[list]:
+    """Shuffle ``items`` and yield batches of similar length (less padding, same randomness)."""
+    order = list(range(len(items)))
+    rng.shuffle(order)
+    chunk = batch_size * 20
+    for c in range(0, len(order), chunk):
+        block = sorted(order[c : c + chunk], key=lambda i: items[i].features.hidden_states.shape[1])
+        groups = [block[b : b + batch_size] for b in range(0, len(block), batch_size)]
+        rng.shuffle(groups)
+        for g in groups:
+            yield [items[i] for i in g]
+
+
+def linear_warmup_schedule(
+    optimizer: torch.optim.Optimizer, total_steps: int, warmup_fraction: float = 0.06
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up then linear decay to zero."""
+    warmup = max(1, math.ceil(total_steps * warmup_fraction))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def seed_everything(seed: int) -> random.Random:
+    """Seed torch and return a seeded ``random.Random`` for data order."""
+    torch.manual_seed(seed)
+    return random.Random(seed)

@@ -1,0 +1,161 @@
+"""Typed, JSON-ready result objects.
+
+Every :class:`Span` indexes the *document* text: ``doc.text[span.start:span.end] == span.text``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ConditionalType = Literal["offer", "threat", "demand", "hypothetical"]
+StanceLabel = Literal["favor", "against", "neutral"]
+StancePairLabel = Literal["favor", "against", "neutral", "unrelated"]
+
+CONDITIONAL_TYPES: tuple[ConditionalType, ...] = ("offer", "threat", "demand", "hypothetical")
+STANCE_PAIR_LABELS: tuple[StancePairLabel, ...] = ("favor", "against", "neutral", "unrelated")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the document: ``[start, end)`` character offsets and the covered text."""
+
+    start: int
+    end: int
+    text: str
+
+    @classmethod
+    def of(cls, document: str, start: int, end: int) -> Span:
+        """Build a span from offsets, taking its text from ``document``.
+
+        Example:
+            >>> Span.of("Talks resume.", 0, 5)
+            Span(start=0, end=5, text='Talks')
+        """
+        if not 0 <= start <= end <= len(document):
+            raise ValueError(f"span [{start}, {end}) lies outside a text of {len(document)} chars")
+        return cls(start, end, document[start:end])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text}
+
+
+def _span_dict(span: Span | None) -> dict[str, Any] | None:
+    return None if span is None else span.to_dict()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of the document, with the sentence-level conditionality decision."""
+
+    start: int
+    end: int
+    text: str
+    conditional: bool = False
+    conditional_score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "conditional": self.conditional,
+            "conditional_score": self.conditional_score,
+        }
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """One conditional construction: what (``consequence``) depends on what (``condition``)."""
+
+    type: ConditionalType
+    type_score: float
+    score: float
+    cue: Span | None
+    condition: Span
+    consequence: Span | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "type_score": self.type_score,
+            "score": self.score,
+            "cue": _span_dict(self.cue),
+            "condition": self.condition.to_dict(),
+            "consequence": _span_dict(self.consequence),
+        }
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who (``source``) said or holds what (``content``), anchored by a ``cue``."""
+
+    source: Span | None
+    cue: Span
+    content: Span
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": _span_dict(self.source),
+            "cue": self.cue.to_dict(),
+            "content": self.content.to_dict(),
+            "score": self.score,
+        }
+
+
+@dataclass(frozen=True)
+class Stance:
+    """The position a ``holder`` takes towards a ``target`` in one sentence."""
+
+    holder: str
+    holder_span: Span | None
+    target: Span
+    stance: StanceLabel
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "holder": self.holder,
+            "holder_span": _span_dict(self.holder_span),
+            "target": self.target.to_dict(),
+            "stance": self.stance,
+            "score": self.score,
+        }
+
+
+@dataclass(frozen=True)
+class Document:
+    """The analysis of one text: its sentences and every relation found in it."""
+
+    text: str
+    sentences: list[Sentence] = field(default_factory=list)
+    conditionals: list[Conditional] = field(default_factory=list)
+    attributions: list[Attribution] = field(default_factory=list)
+    stances: list[Stance] = field(default_factory=list)
+
+    def spans(self) -> list[Span]:
+        """Every span in the document's relations, in no particular order."""
+        found: list[Span | None] = []
+        for c in self.conditionals:
+            found += [c.cue, c.condition, c.consequence]
+        for a in self.attributions:
+            found += [a.source, a.cue, a.content]
+        for s in self.stances:
+            found += [s.holder_span, s.target]
+        return [s for s in found if s is not None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict in the documented output schema (see docs/output-schema.md)."""
+        return {
+            "text": self.text,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "conditionals": [c.to_dict() for c in self.conditionals],
+            "attributions": [a.to_dict() for a in self.attributions],
+            "stances": [s.to_dict() for s in self.stances],
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        """The output of :meth:`to_dict` as a JSON string (non-ASCII kept as is)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
