@@ -131,15 +131,7 @@ class Analyzer:
 
     def _analyze_sentences(self, sentences: list[str]) -> list:
         """One encoder pass per batch of similar-length sentences; every head reads it."""
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        results: list = [None] * len(sentences)
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b : b + self.batch_size]
-            texts = [sentences[i] for i in idx]
-            batch = self.encoder.encode(texts)
-            for i, analysis in zip(idx, self.conditionality.predict(batch, texts)):
-                results[i] = analysis
-        return results
+        return self.conditionality.predict_texts(self.encoder, sentences, self.batch_size)
 
 
 def _assemble(text: str, bounds: list[tuple[int, int]], analyses: list) -> Document:

@@ -10,7 +10,7 @@ _TRAILING_PUNCT = ".,;:"
 def clean_span(text: str, start: int, end: int) -> tuple[int, int]:
     """Trim whitespace at both edges and a final full stop, comma, colon or semicolon.
 
-    Returns an empty span ``(start, start)`` when nothing is left.
+    Returns an empty span (``start == end``) when nothing is left.
 
     Example:
         >>> clean_span("  the talks failed. ", 0, 20)

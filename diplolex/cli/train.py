@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
+
+TRAINERS = {
+    "conditionality": "diplolex.tasks.conditionality.train",
+    "stance": "diplolex.tasks.stance.train",
+    "attribution": "diplolex.tasks.attribution.train",
+}
+"""Each task's training module; it provides ``TrainingSettings`` (a dataclass with ``epochs``
+and ``seed`` fields) and ``train(data_dir, out_dir, settings)``."""
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -12,7 +21,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="train a task head on the labeled corpora",
         description="Train a task head; the defaults reproduce the shipped weights.",
     )
-    p.add_argument("task", choices=("conditionality",))
+    p.add_argument("task", choices=sorted(TRAINERS))
     p.add_argument(
         "--data",
         default=None,
@@ -26,12 +35,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from diplolex.corpora.paths import resolve_data_dir
-    from diplolex.tasks.conditionality.train import TrainingSettings, train_conditionality
 
-    settings = TrainingSettings()
+    module = importlib.import_module(TRAINERS[args.task])
+    settings = module.TrainingSettings()
     if args.epochs is not None:
         settings.epochs = args.epochs
     if args.seed is not None:
         settings.seed = args.seed
-    train_conditionality(resolve_data_dir(args.data), Path(args.out), settings)
+    module.train(resolve_data_dir(args.data), Path(args.out), settings)
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from diplolex.encoder import EncodedBatch
+from diplolex.encoder import EncodedBatch, SharedEncoder
 from diplolex.persist import load_config, load_weights, save_head
 from diplolex.spans import bio_to_char_spans, clean_span, snap_to_words
 from diplolex.tasks.conditionality.model import (
@@ -79,6 +79,24 @@ class ConditionalityModel:
     def save(self, directory: str | Path, card: str) -> Path:
         """Write weights, config and model card to ``directory``."""
         return save_head(self.head, self.config, directory, card)
+
+    def predict_texts(
+        self, encoder: SharedEncoder, texts: list[str], batch_size: int = 32
+    ) -> list[SentenceConditionality]:
+        """Analyse each text as one sentence (no segmentation), in length-sorted batches.
+
+        Example:
+            >>> nlp = diplolex.load()
+            >>> nlp.conditionality.predict_texts(nlp.encoder, ["Aid flows if talks resume."])
+        """
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        results: list[SentenceConditionality | None] = [None] * len(texts)
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            chunk = [texts[i] for i in idx]
+            for i, result in zip(idx, self.predict(encoder.encode(chunk), chunk)):
+                results[i] = result
+        return results  # type: ignore[return-value]
 
     def predict(self, batch: EncodedBatch, texts: list[str]) -> list[SentenceConditionality]:
         """Analyse every text of ``batch`` (``texts`` are the encoded texts, in order)."""

@@ -155,7 +155,7 @@ def compute_loss(
     return torch.stack(losses).sum()
 
 
-def train_conditionality(
+def train(
     data_dir: Path,
     out_dir: Path,
     settings: TrainingSettings | None = None,
@@ -166,7 +166,6 @@ def train_conditionality(
     Returns the dev scores of the saved model.
     """
     from diplolex.corpora.conditionality import load_conditionality
-
     from diplolex.tasks.conditionality.card import conditionality_card
 
     settings = settings or TrainingSettings()
@@ -179,14 +178,16 @@ def train_conditionality(
         log(f"{name}: {len(records)} records")
         return records
 
+    held_out = _evaluation_texts(data_dir)
     fixed = load("diplocond-train") * settings.diplocond_repeats
     st1: list[dict] = []
     if settings.use_semeval:
         fixed += [r for r in load("semeval2020t5-st2-train") if r["conditional"]]
         st1 = load("semeval2020t5-st1-train")
     if settings.use_gum:
-        fixed += load("gum-condition-train")
+        fixed += merge_same_text(load("gum-condition-train"))
     dev = load("diplocond-dev")
+    fixed, st1 = _without(fixed, held_out, log), _without(st1, held_out, log)
 
     log("encoding training texts with the frozen base model")
     unique = sorted({r["text"] for r in fixed + st1 + dev})
@@ -221,7 +222,7 @@ def train_conditionality(
             torch.nn.utils.clip_grad_norm_(head.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
-            total, count = total + float(loss), count + 1
+            total, count = total + loss.item(), count + 1
         model = ConditionalityModel(head, config)
         scores = evaluate_features(model, dev_features, dev)
         log(f"epoch {epoch}: loss {total / max(count, 1):.4f}  dev {scores.summary()}")
@@ -237,6 +238,38 @@ def train_conditionality(
     log(f"saved model (threshold {config.threshold:.2f}): dev {scores.summary()}")
     model.save(out_dir, conditionality_card(settings, scores))
     return scores
+
+
+def merge_same_text(records: list[dict]) -> list[dict]:
+    """One record per sentence: the union of the constructions annotated on it."""
+    merged: dict[str, dict] = {}
+    for r in records:
+        if r["text"] in merged:
+            merged[r["text"]]["conditionals"] += r["conditionals"]
+        else:
+            merged[r["text"]] = {**r, "conditionals": list(r["conditionals"])}
+    return list(merged.values())
+
+
+def _evaluation_texts(data_dir: Path) -> set[str]:
+    """Texts of the test and benchmark sets, which training must never see."""
+    from diplolex.corpora.conditionality import load_conditionality
+
+    names = ("semeval2020t5-st1-test", "semeval2020t5-st2-test", "diplobench-dev")
+    texts: set[str] = set()
+    for name in names:
+        try:
+            texts |= {r["text"].strip() for r in load_conditionality(name, data_dir)}
+        except FileNotFoundError:
+            continue
+    return texts
+
+
+def _without(records: list[dict], held_out: set[str], log: Callable[[str], None]) -> list[dict]:
+    kept = [r for r in records if r["text"].strip() not in held_out]
+    if len(kept) < len(records):
+        log(f"  left out {len(records) - len(kept)} training records found in evaluation sets")
+    return kept
 
 
 def _sample(items: list, k: int, rng: random.Random) -> list:

@@ -1,0 +1,31 @@
+import shutil
+
+import pytest
+
+from diplolex.encoder import BaseModelError, SharedEncoder, base_model_path, verify_base_model
+
+
+def test_shipped_base_model_passes_its_checksum():
+    assert verify_base_model(base_model_path()) == base_model_path()
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    copy = tmp_path / "model"
+    shutil.copytree(base_model_path(), copy)
+    with (copy / "model.safetensors").open("r+b") as f:
+        f.seek(1000)
+        f.write(b"\x00\x01\x02\x03")
+    with pytest.raises(BaseModelError, match="SHA-256"):
+        SharedEncoder(model_path=copy)
+
+
+def test_long_text_is_cut_into_windows_with_document_offsets(nlp):
+    text = "Envoys met again. " * 60
+    batch = nlp.encoder.encode([text, "Short."])
+    assert batch.text_index.count(0) > 1 and batch.text_index[-1] == 1
+    for w, index in enumerate(batch.text_index):
+        source = [text, "Short."][index]
+        for off in batch.offsets[w]:
+            if off is not None:
+                assert source[off[0] : off[1]].strip()
+    assert batch.hidden_states.shape[0] == nlp.encoder.num_layers
