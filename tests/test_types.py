@@ -31,7 +31,8 @@ def test_document_to_dict_has_the_documented_shape():
     assert d["sentences"][0] == {
         "start": 0, "end": 29, "text": text, "conditional": True, "conditional_score": 0.9,
     }  # fmt: skip
-    assert d["conditionals"][0]["condition"] == {"start": 10, "end": 28, "text": "if the truce holds"}
+    condition_dict = {"start": 10, "end": 28, "text": "if the truce holds"}
+    assert d["conditionals"][0]["condition"] == condition_dict
     assert d["conditionals"][0]["cue"]["text"] == "if"
     assert d["attributions"] == [] and d["stances"] == []
     assert {s.text for s in doc.spans()} == {"if", "if the truce holds", "Aid flows"}
