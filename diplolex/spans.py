@@ -90,3 +90,58 @@ def bio_to_char_spans(
 def _close(current: list) -> tuple[str, int, int, float]:
     label, start, end, token_scores = current
     return label, start, end, sum(token_scores) / len(token_scores)
+
+
+def viterbi_bio(
+    log_probs: Sequence[Sequence[float]], continues_word: Sequence[bool]
+) -> list[int]:
+    """The most probable BIO code sequence (codes as in :func:`char_spans_to_bio`) that is valid.
+
+    Valid means: an inside code ``2 + 2*i`` only follows ``1 + 2*i`` or itself, and a token that
+    continues the previous token's word (``continues_word[t]``) keeps that word's span: it is
+    outside after outside, and inside of the same label after a begin or inside.
+
+    Args:
+        log_probs: per token, the log-probability of each code (``1 + 2 * labels`` of them).
+        continues_word: per token, whether it is a word piece glued to the previous token.
+    """
+    import numpy as np
+
+    scores = np.asarray(log_probs, dtype=np.float64)
+    n, codes = scores.shape if scores.size else (0, 0)
+    if n == 0:
+        return []
+    labels = (codes - 1) // 2
+    allowed = np.ones((codes, codes), dtype=bool)  # allowed[previous, current]
+    glued = np.zeros((codes, codes), dtype=bool)
+    glued[0, 0] = True
+    for i in range(labels):
+        begin, inside = 1 + 2 * i, 2 + 2 * i
+        allowed[:, inside] = False
+        allowed[begin, inside] = allowed[inside, inside] = True
+        glued[begin, inside] = glued[inside, inside] = True
+    start_allowed = np.array([c == 0 or c % 2 == 1 for c in range(codes)])
+
+    best = np.where(start_allowed, scores[0], -np.inf)
+    back = np.zeros((n, codes), dtype=np.int64)
+    for t in range(1, n):
+        mask = glued if continues_word[t] else allowed
+        candidates = np.where(mask, best[:, None], -np.inf)
+        back[t] = candidates.argmax(0)
+        best = candidates.max(0) + scores[t]
+    path = [int(best.argmax())]
+    for t in range(n - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    return path[::-1]
+
+
+def glued_to_previous(text: str, offsets: Sequence[tuple[int, int]]) -> list[bool]:
+    """Per token, whether it continues the previous token's word (no gap, letters both sides)."""
+    glued = [False] * len(offsets)
+    for t in range(1, len(offsets)):
+        start, prev_end = offsets[t][0], offsets[t - 1][1]
+        glued[t] = (
+            start == prev_end and 0 < start < len(text)
+            and text[start - 1].isalnum() and text[start].isalnum()
+        )  # fmt: skip
+    return glued

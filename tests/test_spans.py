@@ -1,6 +1,13 @@
 import pytest
 
-from diplolex.spans import bio_to_char_spans, char_spans_to_bio, clean_span, snap_to_words
+from diplolex.spans import (
+    bio_to_char_spans,
+    char_spans_to_bio,
+    clean_span,
+    glued_to_previous,
+    snap_to_words,
+    viterbi_bio,
+)
 
 LABELS = ("condition", "consequence")
 
@@ -33,3 +40,28 @@ def test_inside_tag_without_begin_starts_a_span_and_scores_average():
     offsets = [(0, 3), (4, 7), (8, 11)]
     spans = bio_to_char_spans([0, 2, 2], offsets, LABELS, scores=[0.9, 0.6, 0.8])
     assert spans == [("condition", 4, 11, pytest.approx(0.7))]
+
+
+def _logs(*rows):
+    import math
+
+    return [[math.log(p) for p in row] for row in rows]
+
+
+def test_viterbi_turns_a_stray_inside_into_a_begin_and_keeps_word_pieces_together():
+    # the best per-token codes would be O, I-cond, I-cond, O: invalid twice over
+    log_probs = _logs(
+        (0.9, 0.05, 0.02, 0.02, 0.01),
+        (0.1, 0.1, 0.7, 0.05, 0.05),
+        (0.1, 0.1, 0.7, 0.05, 0.05),
+        (0.6, 0.1, 0.2, 0.05, 0.05),  # a word piece glued to the previous token
+    )
+    assert viterbi_bio(log_probs, [False, False, False, True]) == [0, 1, 2, 2]
+    assert viterbi_bio(log_probs, [False, False, False, False]) == [0, 1, 2, 0]
+    assert viterbi_bio([], []) == []
+
+
+def test_glued_to_previous_marks_word_pieces_only():
+    text = "unstoppable talks"
+    offsets = [(0, 2), (2, 6), (6, 11), (12, 17)]
+    assert glued_to_previous(text, offsets) == [False, True, True, False]

@@ -16,18 +16,21 @@ from types import ModuleType
 
 
 def _harness() -> ModuleType | None:
-    """``benchmarks.cli`` from the import path or from the checkout holding this package."""
-    try:
-        return importlib.import_module("benchmarks.cli")
-    except ImportError:
-        checkout = Path(__file__).resolve().parents[2]
-        if not (checkout / "benchmarks" / "cli.py").is_file():
-            return None
+    """``benchmarks.cli`` of the source checkout that holds this package, or ``None``.
+
+    Only the checkout's own ``benchmarks/`` is used, never another package of that name.
+    """
+    checkout = Path(__file__).resolve().parents[2]
+    if not (checkout / "benchmarks" / "cli.py").is_file():
+        return None
+    if str(checkout) not in sys.path:
         sys.path.insert(0, str(checkout))
-        try:
-            return importlib.import_module("benchmarks.cli")
-        except ImportError:
-            return None
+    try:
+        harness = importlib.import_module("benchmarks.cli")
+    except ImportError:
+        return None
+    origin = Path(harness.__file__ or "").resolve()
+    return harness if origin.parent.parent == checkout else None
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

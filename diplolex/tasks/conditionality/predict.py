@@ -9,7 +9,13 @@ import torch
 
 from diplolex.encoder import EncodedBatch, SharedEncoder
 from diplolex.persist import load_config, load_weights, save_head
-from diplolex.spans import bio_to_char_spans, clean_span, snap_to_words
+from diplolex.spans import (
+    bio_to_char_spans,
+    clean_span,
+    glued_to_previous,
+    snap_to_words,
+    viterbi_bio,
+)
 from diplolex.tasks.conditionality.model import (
     CUE_LABELS,
     SPAN_LABELS,
@@ -183,9 +189,13 @@ def _tidy(text: str, start: int, end: int) -> Offsets | None:
 
 
 def _tagged_spans(text: str, tokens: list[_Token], probs: list[torch.Tensor], labels) -> list:
-    tags = [int(p.argmax()) for p in probs]
-    scores = [float(p.max()) for p in probs]
+    """Spans of the best valid BIO sequence, each scored by its tokens' mean probability."""
+    if not tokens:
+        return []
+    stacked = torch.stack(probs)
     offsets = [t.offsets for t in tokens]
+    tags = viterbi_bio(stacked.clamp_min(1e-9).log().tolist(), glued_to_previous(text, offsets))
+    scores = [float(stacked[t, tag]) for t, tag in enumerate(tags)]
     spans = []
     for label, start, end, score in bio_to_char_spans(tags, offsets, labels, scores):
         tidy = _tidy(text, start, end)
