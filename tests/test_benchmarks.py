@@ -265,8 +265,12 @@ def test_a_registered_model_system_is_scored(
     assert model["figures"]["accuracy"] == pytest.approx(1 / 3)
 
 
-def test_resolve_models(tmp_path: Path) -> None:
-    assert run.resolve_models([str(tmp_path)], None) == {"conditionality": tmp_path}
+def test_resolve_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    only = ["conditionality"]
+    assert run.resolve_models([str(tmp_path)], only) == {"conditionality": tmp_path}
+    monkeypatch.setitem(run.MODEL_SYSTEMS, "stance", run.MODEL_SYSTEMS["conditionality"])
+    with pytest.raises(ValueError, match="TASK=DIR"):
+        run.resolve_models([str(tmp_path)], None)
     assert run.resolve_models([f"conditionality={tmp_path}"], None) == {"conditionality": tmp_path}
     with pytest.raises(ValueError, match="unknown task"):
         run.resolve_models([f"sentiment={tmp_path}"], None)
@@ -413,6 +417,7 @@ def test_speed_smoke(data_dir: Path, model_dir: Path, tmp_path: Path) -> None:
         models={"conditionality": model_dir},
         sentences=3,
         latency_sentences=2,
+        repeats=1,
         out=tmp_path / "speed.json",
         log=lambda line: None,
     )
@@ -421,3 +426,17 @@ def test_speed_smoke(data_dir: Path, model_dir: Path, tmp_path: Path) -> None:
     assert summary["latency_sentences"] == 2 and summary["peak_rss_mb"] > 0
     throughput = {(r["system"], r["task"]) for r in content["results"]}
     assert {("analyze", "all"), ("base-forward", "none"), ("naive-pipelines", "all")} <= throughput
+
+
+def test_diplolex_bench_subcommand(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from diplolex.cli import bench
+
+    parser = argparse.ArgumentParser(prog="diplolex")
+    bench.add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["bench", "list", "--data", str(data_dir)])
+    assert args.run(args) == 0
+    out = capsys.readouterr().out
+    assert "diplocond-dev" in out and "present" in out
+    assert "absent (newsmtsc/devtest_rw.jsonl)" in out

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from diplolex import __version__
-from diplolex.cli import analyze, train
+from diplolex.cli import analyze, bench, train
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     analyze.add_parser(commands)
     train.add_parser(commands)
+    bench.add_parser(commands)
     return parser
 
 

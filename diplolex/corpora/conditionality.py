@@ -311,11 +311,12 @@ def read_semeval2020_task5(data_dir: str | Path, subtask: int, split: str) -> Da
     with path.open(encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
             id_, text = f"semeval20t5-{row['sentenceID']}", row["sentence"]
+            corpus = f"semeval2020t5-st{subtask}"
             if subtask == 1:
                 if row["gold_label"] not in ("0", "1"):
                     raise ValueError(f"{path} {id_}: unknown gold_label {row['gold_label']!r}")
                 counterfactual = row["gold_label"] == "1"
-                records.append(_record(id_, "semeval2020t5", text, None, counterfactual, False, []))
+                records.append(_record(id_, corpus, text, None, counterfactual, False, []))
                 continue
             start, end = int(row["antecedent_startid"]), int(row["antecedent_endid"]) + 1
             condition = _locate(text, start, end, row["antecedent"], stats)
@@ -335,7 +336,7 @@ def read_semeval2020_task5(data_dir: str | Path, subtask: int, split: str) -> Da
             records.append(
                 _record(
                     id_,
-                    "semeval2020t5",
+                    corpus,
                     text,
                     True if passes else None,
                     True,

@@ -87,9 +87,16 @@ class ConditionalityModel:
         return save_head(self.head, self.config, directory, card)
 
     def predict_texts(
-        self, encoder: SharedEncoder, texts: list[str], batch_size: int = 32
+        self,
+        encoder: SharedEncoder,
+        texts: list[str],
+        batch_size: int = 32,
+        decode_all: bool = False,
     ) -> list[SentenceConditionality]:
         """Analyse each text as one sentence (no segmentation), in length-sorted batches.
+
+        ``decode_all`` extracts constructions from every sentence, not only from those above
+        the threshold: for inputs known to be conditional (e.g. SemEval-2020 task 5 subtask 2).
 
         Example:
             >>> nlp = diplolex.load()
@@ -100,11 +107,13 @@ class ConditionalityModel:
         for b in range(0, len(order), batch_size):
             idx = order[b : b + batch_size]
             chunk = [texts[i] for i in idx]
-            for i, result in zip(idx, self.predict(encoder.encode(chunk), chunk)):
+            for i, result in zip(idx, self.predict(encoder.encode(chunk), chunk, decode_all)):
                 results[i] = result
         return results  # type: ignore[return-value]
 
-    def predict(self, batch: EncodedBatch, texts: list[str]) -> list[SentenceConditionality]:
+    def predict(
+        self, batch: EncodedBatch, texts: list[str], decode_all: bool = False
+    ) -> list[SentenceConditionality]:
         """Analyse every text of ``batch`` (``texts`` are the encoded texts, in order)."""
         word_mask = batch.word_mask().to(batch.attention_mask.device)
         with torch.inference_mode():
@@ -130,7 +139,7 @@ class ConditionalityModel:
                 for t, off in enumerate(batch.offsets[w])
                 if off is not None
             ]
-            if score >= self.config.threshold:
+            if decode_all or score >= self.config.threshold:
                 for condition, consequence, cond_score, cue in _decode_constructions(text, tokens):
                     window = _window_of(tokens, condition)
                     pending.append((i, condition, consequence, window, cond_score, cue))

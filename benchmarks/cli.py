@@ -1,0 +1,190 @@
+"""Command line of the harness: ``python -m benchmarks {run,speed,report,list}``.
+
+:func:`add_commands` builds the subcommands on any parser, so ``diplolex bench`` shares them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks import RESULTS_DIR
+
+TASK_NAMES = ("conditionality", "stance", "attribution")
+_DATA_HELP = "the shared data folder (default: $DIPLOLEX_DATA, then ../shared/data)"
+
+
+def add_commands(parser: argparse.ArgumentParser) -> None:
+    """Add the ``run``, ``speed``, ``report`` and ``list`` subcommands to ``parser``; each
+    sets ``args.bench`` to its handler."""
+    commands = parser.add_subparsers(dest="bench_command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="score the model and the baselines on every present dataset",
+        description=(
+            "Score the library's models and the baselines on each (analysis, dataset) "
+            "benchmark whose files are present; absent ones are skipped with a line. Writes "
+            "one JSON file with every result."
+        ),
+    )
+    run.add_argument("--data", default=None, help=_DATA_HELP)
+    run.add_argument("--task", action="append", choices=TASK_NAMES, help="only this analysis")
+    run.add_argument("--dataset", action="append", help="only this dataset, e.g. diplocond-dev")
+    run.add_argument(
+        "--system", action="append", help="only this system: diplolex, majority, cue-rule, ..."
+    )
+    run.add_argument(
+        "--model",
+        action="append",
+        metavar="[TASK=]DIR",
+        help="weights folder to evaluate instead of the shipped weights",
+    )
+    run.add_argument("--limit", type=int, default=None, help="first N records of each split")
+    run.add_argument(
+        "--train-limit", type=int, default=None, help="first N records of each training split"
+    )
+    run.add_argument(
+        "--resamples", type=int, default=1000, help="bootstrap resamples for the 95%% CIs"
+    )
+    run.add_argument("--batch-size", type=int, default=32, help="sentences per encoder pass")
+    run.add_argument("--out", type=Path, default=None, help="JSON file to write")
+    run.set_defaults(bench=_run)
+
+    speed = commands.add_parser(
+        "speed",
+        help="throughput, latency, memory and load time on a fixed news-like corpus",
+        description=(
+            "Time diplolex.analyze() against one plain forward pass of the base encoder and "
+            "against one transformers pipeline per analysis, on UN General Debate speeches."
+        ),
+    )
+    speed.add_argument("--data", default=None, help=_DATA_HELP)
+    speed.add_argument("--model", action="append", metavar="[TASK=]DIR", help="weights folder")
+    speed.add_argument("--sentences", type=int, default=2000, help="size of the corpus")
+    speed.add_argument("--batch-size", type=int, default=32, help="sentences per encoder pass")
+    speed.add_argument(
+        "--latency-sentences", type=int, default=100, help="sentences timed one at a time"
+    )
+    speed.add_argument(
+        "--repeats", type=int, default=3, help="passes per throughput (the fastest counts)"
+    )
+    speed.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    speed.add_argument(
+        "--no-naive", action="store_true", help="skip the one-pipeline-per-analysis comparison"
+    )
+    speed.add_argument("--out", type=Path, default=None, help="JSON file to write")
+    speed.set_defaults(bench=_speed)
+
+    report = commands.add_parser(
+        "report",
+        help="markdown table and PNG plots from result files",
+        description="Merge run and speed result files into report.md and PNG plots.",
+    )
+    report.add_argument(
+        "files", nargs="*", type=Path, help="result files (default: benchmarks/results/*.json)"
+    )
+    report.add_argument(
+        "--out-dir", type=Path, default=RESULTS_DIR, help="where report.md and the plots go"
+    )
+    report.set_defaults(bench=_report)
+
+    listing = commands.add_parser("list", help="the benchmarks and whether their data is present")
+    listing.add_argument("--data", default=None, help=_DATA_HELP)
+    listing.set_defaults(bench=_list)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="The diplolex benchmark harness."
+    )
+    add_commands(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m benchmarks``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    args.command_line = "python -m benchmarks " + shlex.join(argv)
+    return dispatch(args)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the handler of parsed arguments; user errors print one line and return 2."""
+    try:
+        return args.bench(args)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"benchmarks: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _data_dir(value: str | None) -> Path:
+    from diplolex.corpora.paths import resolve_data_dir
+
+    return resolve_data_dir(value)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from benchmarks.run import resolve_models, run_benchmarks
+
+    _, content = run_benchmarks(
+        _data_dir(args.data),
+        tasks=args.task,
+        datasets=args.dataset,
+        systems=args.system,
+        models=resolve_models(args.model, args.task),
+        limit=args.limit,
+        train_limit=args.train_limit,
+        resamples=args.resamples,
+        batch_size=args.batch_size,
+        out=args.out,
+        command=args.command_line,
+    )
+    return 1 if content["errors"] else 0
+
+
+def _speed(args: argparse.Namespace) -> int:
+    from benchmarks.run import resolve_models
+    from benchmarks.speed import run_speed
+
+    run_speed(
+        _data_dir(args.data),
+        models=resolve_models(args.model, None),
+        sentences=args.sentences,
+        batch_size=args.batch_size,
+        latency_sentences=args.latency_sentences,
+        repeats=args.repeats,
+        threads=args.threads,
+        naive=not args.no_naive,
+        out=args.out,
+        command=args.command_line,
+    )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from benchmarks.report import write_report
+
+    files = args.files or sorted(RESULTS_DIR.glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"no result files given and none in {RESULTS_DIR}")
+    markdown = write_report(files, args.out_dir)
+    print(markdown)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from benchmarks.registry import ENTRIES, MODEL_SYSTEMS
+
+    data_dir = _data_dir(args.data)
+    for entry in ENTRIES:
+        missing = entry.corpus.missing(data_dir)
+        state = "present" if missing is None else f"absent ({missing})"
+        model = "diplolex" if entry.task in MODEL_SYSTEMS else "model: not shipped yet"
+        names = ", ".join([model, *(s.name for s in entry.baselines)])
+        print(f"{entry.task:<15} {entry.dataset:<24} {entry.split:<17} {state:<8}  {names}")
+    return 0

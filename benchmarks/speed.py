@@ -1,0 +1,381 @@
+"""``python -m benchmarks speed``: throughput, latency, memory and load time.
+
+On a fixed corpus of news-like text (UN General Debate paragraphs from the data folder, one
+document per paragraph, taken from the speech files in sorted order until ``--sentences``
+sentences are reached), it times:
+
+* ``analyze``: ``Analyzer.pipe(documents)`` with all analyses, then each analysis alone
+  (segmentation included);
+* ``base-forward``: the same sentences through one plain forward pass of the base encoder
+  (``SharedEncoder.base_forward``), no heads, batched like the analyzer (chunks of 512
+  sentences in corpus order, sorted by length within a chunk, ``--batch-size`` per pass);
+* ``naive-pipelines``: what a user would otherwise write: one ``transformers.pipeline`` per
+  output of each analysis, built from the base model folder with fresh heads (the cost of a
+  fine-tuned model), run one after the other over the same sentences with the same batch
+  size;
+* each throughput is the fastest of ``--repeats`` passes (default 3);
+* single-sentence latency (median, p95) of ``Analyzer(sentence)``, peak resident memory of
+  the diplolex part and of the naive part, model load time, CPU threads and batch size.
+
+The headline is ``ratio_to_base`` = analyze seconds / base-forward seconds (goal < 1.5).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from benchmarks import provenance
+from benchmarks.run import default_output, log_stderr, write_json
+
+SPEED_CORPUS = "un-general-debates/data/data_original/TXT"
+"""Folder of the speed corpus, relative to the data folder (``*.txt`` files, searched deeply)."""
+
+NAIVE_PIPELINES: dict[str, tuple[tuple[str, int], ...]] = {
+    "conditionality": (("text-classification", 2), ("token-classification", 7)),
+    "stance": (("text-classification", 4),),
+    "attribution": (("token-classification", 7),),
+}
+"""Per analysis, the ``(pipeline task, number of labels)`` a user would build without
+diplolex. Conditionality: a sentence classifier (conditional, counterfactual) and a tagger
+(BIO tags of condition, consequence and cue); stance: a pair classifier; attribution: a
+tagger (BIO tags of source, cue and content)."""
+
+GOAL_RATIO_TO_BASE = 1.5
+
+
+def speed_corpus(data_dir: Path, sentences: int) -> tuple[list[str], int, str]:
+    """The fixed documents of the speed benchmark.
+
+    Returns:
+        ``(documents, sentence_count, description)``; the count is at least ``sentences``
+        unless the corpus runs out.
+
+    Raises:
+        FileNotFoundError: no ``*.txt`` file under ``<data>/un-general-debates/...``.
+    """
+    from diplolex.segment import split_sentences
+
+    if sentences < 1:
+        raise ValueError(f"--sentences must be at least 1, got {sentences}")
+    folder = data_dir / SPEED_CORPUS
+    files = sorted(folder.rglob("*.txt")) if folder.is_dir() else []
+    if not files:
+        raise FileNotFoundError(
+            f"the speed corpus is missing: no .txt files under {folder} "
+            "(UN General Debate speeches, see the data README)"
+        )
+    documents: list[str] = []
+    count = 0
+    for path in files:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            paragraph = line.strip()
+            if not paragraph:
+                continue
+            documents.append(paragraph)
+            count += len(split_sentences(paragraph))
+            if count >= sentences:
+                break
+        if count >= sentences:
+            break
+    description = (
+        f"un-general-debates: {len(documents)} paragraphs (one document each) from "
+        f"{SPEED_CORPUS}/**/*.txt in sorted order"
+    )
+    return documents, count, description
+
+
+class PeakRss:
+    """Peak resident set size of this process while the block runs (sampled every 5 ms)."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._process = psutil.Process()
+        self.peak = self._process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._process.memory_info().rss)
+
+    @property
+    def mb(self) -> float:
+        return round(self.peak / 2**20, 1)
+
+
+def _timed(fn: Callable[[], Any], repeats: int = 1) -> float:
+    """Seconds ``fn()`` takes: the fastest of ``repeats`` runs (the least disturbed by other
+    load on the machine)."""
+    best = float("inf")
+    for _ in range(max(1, repeats)):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Hide transformers' load reports and progress bars (fresh heads are intended here)."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _base_batches(sentences: list[str], batch_size: int) -> list[list[str]]:
+    from diplolex.analyzer import _SENTENCES_PER_CHUNK
+
+    batches = []
+    for c in range(0, len(sentences), _SENTENCES_PER_CHUNK):
+        chunk = sorted(sentences[c : c + _SENTENCES_PER_CHUNK], key=len)
+        batches += [chunk[b : b + batch_size] for b in range(0, len(chunk), batch_size)]
+    return batches
+
+
+def _naive_pipelines(task: str) -> list[Any]:
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoModelForTokenClassification,
+        AutoTokenizer,
+        pipeline,
+    )
+
+    from diplolex.encoder import base_model_path
+
+    path = base_model_path()
+    built = []
+    with _quiet_transformers():
+        for kind, labels in NAIVE_PIPELINES[task]:
+            model_class = (
+                AutoModelForSequenceClassification
+                if kind == "text-classification"
+                else AutoModelForTokenClassification
+            )
+            model = model_class.from_pretrained(path, num_labels=labels, local_files_only=True)
+            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            built.append((kind, pipeline(kind, model=model, tokenizer=tokenizer, device="cpu")))
+    return built
+
+
+def _run_naive(pipes: list[Any], sentences: list[str], batch_size: int) -> None:
+    for kind, pipe in pipes:
+        if kind == "text-classification":
+            pipe(sentences, batch_size=batch_size, truncation=True)
+        else:
+            pipe(sentences, batch_size=batch_size)
+
+
+def run_speed(
+    data_dir: Path,
+    *,
+    models: dict[str, Path] | None = None,
+    sentences: int = 2000,
+    batch_size: int = 32,
+    latency_sentences: int = 100,
+    repeats: int = 3,
+    threads: int | None = None,
+    naive: bool = True,
+    out: Path | None = None,
+    command: str = "python -m benchmarks speed",
+    log: Callable[[str], None] = log_stderr,
+) -> tuple[Path, dict[str, Any]]:
+    """Measure and write the speed results (see the module docstring).
+
+    Returns:
+        The path written and its content.
+    """
+    started = time.perf_counter()
+    import torch
+    import transformers  # noqa: F401  (imported before timing the load)
+
+    import diplolex
+    from diplolex.analyzer import AVAILABLE_TASKS
+    from diplolex.segment import split_sentences
+
+    import_seconds = time.perf_counter() - started
+    if threads:
+        torch.set_num_threads(threads)
+    models = dict(models or {})
+    weights = {task: str(path) for task, path in models.items()} or None
+    documents, _, description = speed_corpus(data_dir, sentences)
+    texts = [d[s:e] for d in documents for s, e in split_sentences(d)]
+    settings = {
+        "corpus": description,
+        "documents": len(documents),
+        "sentences": len(texts),
+        "batch_size": batch_size,
+        "repeats": repeats,
+        "threads": torch.get_num_threads(),
+        "device": "cpu",
+        "tasks": list(AVAILABLE_TASKS),
+    }
+    log(
+        f"speed: {len(texts)} sentences in {len(documents)} documents, batch size {batch_size}, "
+        f"{settings['threads']} threads"
+    )
+    timings: dict[str, Any] = {}
+
+    with PeakRss() as diplolex_memory:
+        load_started = time.perf_counter()
+        try:
+            analyzer = diplolex.load(batch_size=batch_size, weights=weights)
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f"{err}; pass --model DIR to time other weights") from err
+        load_seconds = time.perf_counter() - load_started
+        log(f"speed: model loaded in {load_seconds:.2f} s")
+        list(analyzer.pipe(documents[:2]))  # warm-up, not timed
+        task_sets = [("all", AVAILABLE_TASKS)]
+        if len(AVAILABLE_TASKS) > 1:
+            task_sets += [(task, (task,)) for task in AVAILABLE_TASKS]
+        for name, tasks in task_sets:
+            runner = analyzer if name == "all" else diplolex.load(
+                batch_size=batch_size, tasks=list(tasks), weights=weights
+            )  # fmt: skip
+            timings[f"analyze:{name}"] = _timed(lambda r=runner: list(r.pipe(documents)), repeats)
+            log(f"speed: analyze [{name}] {timings[f'analyze:{name}']:.2f} s")
+        if len(AVAILABLE_TASKS) == 1:
+            timings[f"analyze:{AVAILABLE_TASKS[0]}"] = timings["analyze:all"]
+        batches = _base_batches(texts, batch_size)
+        timings["base"] = _timed(
+            lambda e=analyzer.encoder: [e.base_forward(b) for b in batches], repeats
+        )
+        log(f"speed: base forward {timings['base']:.2f} s")
+        latencies = []
+        for sentence in texts[:latency_sentences]:
+            latencies.append(_timed(lambda s=sentence, a=analyzer: a(s)))
+    log(f"speed: latency over {len(latencies)} single sentences measured")
+    del analyzer, runner  # let the naive pipelines run without the analyzers held
+    gc.collect()
+
+    naive_memory = None
+    if naive:
+        with PeakRss() as naive_memory:
+            naive_load = 0.0
+            for task in AVAILABLE_TASKS:
+                load_started = time.perf_counter()
+                pipes = _naive_pipelines(task)
+                naive_load += time.perf_counter() - load_started
+                _run_naive(pipes, texts[:2], batch_size)  # warm-up
+                timings[f"naive:{task}"] = _timed(
+                    lambda p=pipes: _run_naive(p, texts, batch_size), repeats
+                )
+                log(f"speed: naive pipelines [{task}] {timings[f'naive:{task}']:.2f} s")
+                del pipes
+            timings["naive:all"] = sum(timings[f"naive:{t}"] for t in AVAILABLE_TASKS)
+
+    head = provenance.header("speed", command)
+    results = []
+
+    def add(system: str, task: str, figures: dict[str, Any], note: str | None = None) -> None:
+        results.append(
+            {
+                "benchmark": "speed",
+                "task": task,
+                "dataset": "un-general-debates",
+                "split": None,
+                "n": len(texts),
+                "system": system,
+                "figures": figures,
+                "ci95": {},
+                "model": _model_info(models),
+                "settings": settings,
+                "note": note,
+                **head,
+                "seconds": figures.get("seconds"),
+            }
+        )
+
+    def throughput(seconds: float) -> dict[str, float]:
+        return {
+            "seconds": round(seconds, 4),
+            "sentences_per_s": round(len(texts) / seconds, 2) if seconds else 0.0,
+            "documents_per_s": round(len(documents) / seconds, 2) if seconds else 0.0,
+        }
+
+    single = "the only analysis shipped: the same measurement as 'all'"
+    for name in ["all", *AVAILABLE_TASKS]:
+        note = single if name != "all" and len(AVAILABLE_TASKS) == 1 else None
+        add("analyze", name, throughput(timings[f"analyze:{name}"]), note)
+    add("base-forward", "none", throughput(timings["base"]), "base encoder only, no heads")
+    if naive:
+        for name in ["all", *AVAILABLE_TASKS]:
+            note = single if name != "all" and len(AVAILABLE_TASKS) == 1 else None
+            add("naive-pipelines", name, throughput(timings[f"naive:{name}"]), note)
+    ordered = sorted(latencies)
+    summary = {
+        "ratio_to_base": round(timings["analyze:all"] / timings["base"], 3),
+        "goal_ratio_to_base": GOAL_RATIO_TO_BASE,
+        "ratio_to_naive": (
+            round(timings["analyze:all"] / timings["naive:all"], 3) if naive else None
+        ),
+        "latency_median_ms": round(1000 * statistics.median(ordered), 2) if ordered else None,
+        "latency_p95_ms": round(1000 * _percentile(ordered, 0.95), 2) if ordered else None,
+        "latency_sentences": len(ordered),
+        "load_seconds": round(load_seconds, 3),
+        "import_seconds": round(import_seconds, 3),
+        "peak_rss_mb": diplolex_memory.mb,
+        "naive_peak_rss_mb": naive_memory.mb if naive_memory else None,
+        "naive_load_seconds": round(naive_load, 3) if naive else None,
+        "threads": settings["threads"],
+        "batch_size": batch_size,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    add("summary", "all", summary)
+    content = {
+        "schema_version": provenance.SCHEMA_VERSION,
+        "kind": "speed",
+        "command": command,
+        "data_dir": str(data_dir),
+        "created": head["date"],
+        "results": results,
+        "skipped": [],
+        "errors": [],
+    }
+    path = write_json(out or default_output("speed"), content)
+    ratio = summary["ratio_to_base"]
+    log(f"speed: analyze/base {ratio} (goal < {GOAL_RATIO_TO_BASE}); wrote {path}")
+    log(json.dumps({k: v for k, v in summary.items() if k != "seconds"}))
+    return path, content
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    """Linear-interpolation percentile of sorted values (numpy's default method)."""
+    import numpy as np
+
+    return float(np.percentile(ordered, 100 * q))
+
+
+def _model_info(models: dict[str, Path]) -> dict[str, Any]:
+    from diplolex.analyzer import AVAILABLE_TASKS
+
+    infos = {task: provenance.weights_info(task, models.get(task)) for task in AVAILABLE_TASKS}
+    if len(infos) == 1:
+        return next(iter(infos.values()))
+    return {"per_task": infos}
