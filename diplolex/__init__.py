@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, overload
 
+from diplolex.tasks.stance import StanceResult
 from diplolex.types import Attribution, Conditional, Document, Sentence, Span, Stance
 
 if TYPE_CHECKING:
@@ -27,9 +28,11 @@ __all__ = [
     "Sentence",
     "Span",
     "Stance",
+    "StanceResult",
     "__version__",
     "analyze",
     "load",
+    "stance",
 ]
 
 _default: Analyzer | None = None
@@ -101,3 +104,28 @@ def analyze(text, *, targets=None, tasks=None):
     if isinstance(text, list):
         return list(analyzer.pipe([check_text(t) for t in text], targets=targets))
     return analyzer(check_text(text), targets=targets)
+
+
+@overload
+def stance(text: str, target: str, *, batch_size: int = 32) -> StanceResult: ...
+@overload
+def stance(
+    text: list[str], target: list[str] | str, *, batch_size: int = 32
+) -> list[StanceResult]: ...
+def stance(text, target, *, batch_size=32):
+    """The stance of ``text`` towards ``target``: favor, against, neutral or unrelated.
+
+    Given lists (or many texts and one target), scores the pairs in batches and returns a list.
+
+    Raises:
+        TypeError: a text or target is not a ``str``.
+        ValueError: an empty target, or lists of different lengths.
+
+    Example:
+        >>> r = diplolex.stance("Kyiv rejected the truce proposal outright.", "the truce proposal")
+        >>> r.label, round(r.score, 2)  # doctest: +SKIP
+        ('against', 0.8)
+    """
+    from diplolex.tasks.stance.predict import stance as _stance
+
+    return _stance(text, target, batch_size=batch_size)

@@ -92,9 +92,7 @@ def _close(current: list) -> tuple[str, int, int, float]:
     return label, start, end, sum(token_scores) / len(token_scores)
 
 
-def viterbi_bio(
-    log_probs: Sequence[Sequence[float]], continues_word: Sequence[bool]
-) -> list[int]:
+def viterbi_bio(log_probs: Sequence[Sequence[float]], continues_word: Sequence[bool]) -> list[int]:
     """The most probable BIO code sequence (codes as in :func:`char_spans_to_bio`) that is valid.
 
     Valid means: an inside code ``2 + 2*i`` only follows ``1 + 2*i`` or itself, and a token that

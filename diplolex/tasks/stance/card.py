@@ -1,0 +1,69 @@
+"""The stance model card."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from diplolex.model_card import ModelCard
+
+TRAINING_COMMAND = "diplolex train stance --data ../shared/data --out diplolex/weights/stance"
+EVALUATION_COMMAND = (
+    "python -m diplolex.tasks.stance.evaluate --data ../shared/data "
+    "--weights diplolex/weights/stance --json runs/stance-eval.json --write-card"
+)
+
+
+def stance_card(
+    settings, dev: dict[str, float], epoch: int, test_section: str | None = None
+) -> str:
+    """Render the card for a head trained with ``settings`` whose epoch ``epoch`` scored ``dev``.
+
+    ``test_section`` (markdown, from :func:`diplolex.tasks.stance.evaluate.figures_markdown`)
+    is appended as the official test figures.
+    """
+    card = ModelCard(
+        task="stance",
+        summary=(
+            "Scores a (text, target) pair: does the text favor, oppose (against), mention "
+            "without taking a side (neutral), or not address (unrelated) the target "
+            "(definition: shared/docs/task-definitions.md, section 3). A cross-encoder: the "
+            "target and the text are read together in one pass of the frozen encoder; the head "
+            "is a layer mix + one small transformer layer + a classifier over [CLS], the mean "
+            "of the text tokens and the mean of the target tokens."
+        ),
+        training_command=TRAINING_COMMAND,
+        data=[
+            f"NewsMTSC train: sentiment towards a mention as favor/against/neutral "
+            f"({settings.newsmtsc_pairs} pairs sampled); target = the mention",
+            f"Synthetic unrelated pairs: a NewsMTSC sentence with another sentence's mention "
+            f"sharing no content word ({settings.synthetic_unrelated})",
+            f"FNC-1 train: headline + the body sentences sharing most words with it (at most "
+            f"{settings.fnc1_per_label} pairs per label; all 840 disagree)",
+            "Emergent train: claim + article headline (for/against/observing)",
+            f"SemEval-2016 task 6 train: {settings.semeval_pairs} tweets, loss weight "
+            f"{settings.semeval_weight}",
+            f"Model selection (epoch {epoch} kept): {settings.dev_fraction:.0%} of the NewsMTSC "
+            "sentences, FNC-1 bodies and Emergent claims held out from their train splits "
+            "(by group, fixed seed); mean of the per-corpus macro-F1",
+        ],
+        figures=[(f"dev macro-F1, {name}", f"{value:.3f}") for name, value in dev.items()],
+        limitations=[
+            "English news text; the base model is uncased and frozen, so stance cues it does "
+            "not separate well (irony, hedged diplomatic language) are often read as neutral.",
+            "NewsMTSC labels are sentiment towards a person or group, not stance proper: "
+            "'favor' partly means 'portrayed positively'.",
+            "Unrelated is learned from FNC-1 headlines and synthetic pairs: a target that "
+            "shares words with the text but is not its topic can still be read as related.",
+            "A text longer than `passage_tokens` word pieces is reduced to its sentences "
+            "sharing most words with the target; a stance expressed elsewhere is missed.",
+            "Sentences around the stance dilute it: the same favorable sentence read after an "
+            "unrelated one is often labelled neutral, and short texts lean to neutral.",
+            "Trained for 2 epochs on subsamples to fit a 2-core CPU budget; dev macro-F1 was "
+            "still rising (0.638 -> 0.722), so longer training would likely help.",
+            "Probabilities are not calibrated.",
+        ],
+        settings=dataclasses.asdict(settings),
+    ).render()
+    if test_section:
+        card += "\n" + test_section
+    return card

@@ -1,0 +1,87 @@
+"""The stance head: a cross-encoder classifier over (target, text) pairs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from diplolex.encoder import BASE_MODEL_SHA256, DEFAULT_MAX_TOKENS, EncodedBatch
+from diplolex.heads import ContextHead, masked_mean
+from diplolex.types import STANCE_PAIR_LABELS
+
+
+@dataclass
+class StanceConfig:
+    """Hyperparameters and input settings stored beside the weights as ``config.json``.
+
+    ``passage_tokens``: a text longer than this many word pieces is reduced to its sentences
+    most related to the target (see :func:`diplolex.tasks.stance.predict.select_passage`),
+    in training and in prediction alike.
+    """
+
+    hidden: int = 384
+    num_layers: int = 7
+    heads: int = 6
+    ffn: int = 768
+    dropout: float = 0.1
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    passage_tokens: int = 64
+    labels: list[str] = field(default_factory=lambda: list(STANCE_PAIR_LABELS))
+    base_model_sha256: str = BASE_MODEL_SHA256
+
+
+class StanceHead(nn.Module):
+    """Layer mix + one small transformer layer over the pair's tokens, then a classifier.
+
+    The pooled vector is ``[CLS]`` + the mean of the text tokens + the mean of the target
+    tokens; the output is one logit per label of ``config.labels``.
+    """
+
+    def __init__(self, config: StanceConfig) -> None:
+        super().__init__()
+        h = config.hidden
+        self.context = ContextHead(config.num_layers, h, config.heads, config.ffn, config.dropout)
+        self.classifier = nn.Sequential(
+            nn.Linear(3 * h, h), nn.GELU(), nn.Dropout(config.dropout),
+            nn.Linear(h, len(config.labels)),
+        )  # fmt: skip
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        attention_mask: torch.Tensor,
+        text_mask: torch.Tensor,
+        target_mask: torch.Tensor,
+    ) -> torch.Tensor:
+        """``[layers, windows, tokens, hidden]`` -> logits ``[windows, labels]``."""
+        states = self.context(hidden_states, attention_mask)
+        pooled = torch.cat(
+            [states[:, 0], masked_mean(states, text_mask), masked_mean(states, target_mask)],
+            dim=-1,
+        )
+        return self.classifier(pooled)
+
+
+def segment_masks(batch: EncodedBatch) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(text_mask, target_mask)``, each ``[windows, tokens]`` bool, of a pair-encoded batch.
+
+    A pair window reads ``[CLS] target [SEP] text [SEP] [PAD]...``: text tokens are those with
+    offsets; target tokens lie between ``[CLS]`` and the first ``[SEP]``, which is the token
+    before the first text token (or, for an empty text, the third token from the end).
+    """
+    text_mask = torch.zeros(batch.attention_mask.shape, dtype=torch.bool)
+    target_mask = torch.zeros_like(text_mask)
+    lengths = batch.attention_mask.sum(1).tolist()
+    for w, window in enumerate(batch.offsets):
+        first_text = None
+        for t, off in enumerate(window):
+            if off is not None:
+                text_mask[w, t] = True
+                if first_text is None:
+                    first_text = t
+        first_sep = first_text - 1 if first_text is not None else int(lengths[w]) - 2
+        target_mask[w, 1:first_sep] = True
+    device = batch.attention_mask.device
+    return text_mask.to(device), target_mask.to(device)

@@ -1,0 +1,292 @@
+"""Scoring (text, target) pairs with the stance head: :class:`StanceModel` and :func:`stance`.
+
+A pair is encoded as ``[CLS] target [SEP] text [SEP]``. A text longer than
+``config.passage_tokens`` word pieces is first reduced to its sentences most related to the
+target (:func:`select_passage`, the same rule training used); a passage that still exceeds one
+window is cut into windows and its label probabilities are the **average** over its windows.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, overload
+
+import torch
+
+from diplolex.encoder import EncodedBatch, SharedEncoder
+from diplolex.persist import load_config, load_weights, save_head
+from diplolex.segment import split_sentences
+from diplolex.tasks.stance import StanceResult
+from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "stance"
+
+_WORD = re.compile(r"\w+")
+_STOPWORDS = frozenset(
+    "a an the of to in on at by for from with as and or but nor not no is are was were be been "
+    "being am it its this that these those he she they we you i his her their our your them us "
+    "him has have had do does did will would shall should can could may might must said says "
+    "say over after before about into than then there here which who whom whose what when where "
+    "why how new also more most very just only up out off so if all any some such".split()
+)
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of ``text`` without stopwords, a plural ``s`` stripped."""
+    words = set()
+    for word in _WORD.findall(text.lower()):
+        if len(word) < 2 or word in _STOPWORDS:
+            continue
+        words.add(word[:-1] if len(word) > 3 and word.endswith("s") else word)
+    return words
+
+
+def select_passage(
+    text: str,
+    target: str,
+    count_pieces: Callable[[list[str]], list[int]],
+    budget: int,
+    split: Callable[[str], list[tuple[int, int]]] = split_sentences,
+) -> str:
+    """The part of ``text`` that a stance towards ``target`` is read from.
+
+    A text of at most ``budget`` word pieces is returned whole. A longer one is split into
+    sentences, which are ranked by the number of content words they share with the target
+    (the first sentence gets half a point more: news leads state the claim); the best ones are
+    kept while they fit in ``budget`` word pieces (the best one always) and joined in text order.
+
+    Example:
+        >>> count = lambda xs: [len(x.split()) for x in xs]
+        >>> select_passage("Rain fell. Iran rejected the deal. Trade rose.", "the deal", count, 4)
+        'Iran rejected the deal.'
+    """
+    if count_pieces([text])[0] <= budget:
+        return text
+    bounds = split(text)
+    if len(bounds) <= 1:
+        return text
+    sentences = [text[s:e] for s, e in bounds]
+    sizes = count_pieces(sentences)
+    wanted = content_words(target)
+    scores = [
+        len(wanted & content_words(s)) + (0.5 if i == 0 else 0.0) for i, s in enumerate(sentences)
+    ]
+    ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    chosen, used = [], 0
+    for i in ranked:
+        if not chosen or used + sizes[i] <= budget:
+            chosen.append(i)
+            used += sizes[i]
+    return " ".join(sentences[i] for i in sorted(chosen))
+
+
+def piece_counter(tokenizer: PreTrainedTokenizerBase) -> Callable[[list[str]], list[int]]:
+    """A function giving the number of word pieces of each string (no special tokens)."""
+
+    def count(texts: list[str]) -> list[int]:
+        return [
+            len(ids)
+            for ids in tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
+        ]
+
+    return count
+
+
+def passages_for(
+    encoder: SharedEncoder, texts: Sequence[str], targets: Sequence[str], budget: int
+) -> list[str]:
+    """:func:`select_passage` of each pair; a text's sentences are split once per call."""
+    count = piece_counter(encoder.tokenizer)
+    splits: dict[str, list[tuple[int, int]]] = {}
+
+    def split(text: str) -> list[tuple[int, int]]:
+        if text not in splits:
+            splits[text] = split_sentences(text)
+        return splits[text]
+
+    return [select_passage(t, g, count, budget, split) for t, g in zip(texts, targets)]
+
+
+def check_pairs(texts: object, targets: object) -> tuple[list[str], list[str]]:
+    """Validate texts and targets; one ``str`` target is paired with every text.
+
+    Raises:
+        TypeError: a text or target is not a ``str``.
+        ValueError: a target is empty or whitespace, or the two lists differ in length.
+    """
+    text_list = [texts] if isinstance(texts, str) else texts
+    if not isinstance(text_list, (list, tuple)):
+        raise TypeError(
+            f"stance() takes a str text or a list of str texts, got {type(texts).__name__}"
+        )
+    if isinstance(targets, str):
+        target_list = [targets] * len(text_list)
+    elif isinstance(targets, (list, tuple)):
+        target_list = list(targets)
+    else:
+        raise TypeError(
+            f"stance() takes a str target or a list of str targets, got {type(targets).__name__}"
+        )
+    if len(target_list) != len(text_list):
+        raise ValueError(
+            f"{len(text_list)} texts but {len(target_list)} targets: pass one target per text, "
+            "or a single str target for all texts"
+        )
+    for i, (text, target) in enumerate(zip(text_list, target_list)):
+        if not isinstance(text, str):
+            raise TypeError(f"text {i} is a {type(text).__name__}, not a str: decode it first")
+        if not isinstance(target, str):
+            raise TypeError(f"target {i} is a {type(target).__name__}, not a str")
+        if not target.strip():
+            raise ValueError(
+                f"target {i} is empty or whitespace ({target!r}): name what the stance is "
+                "about, e.g. 'the truce proposal'"
+            )
+    return list(text_list), target_list
+
+
+class StanceModel:
+    """The stance analysis: a head on the shared encoder that scores (text, target) pairs.
+
+    Args:
+        head: the trained :class:`StanceHead`.
+        config: its :class:`StanceConfig`.
+    """
+
+    name = "stance"
+
+    def __init__(self, head: StanceHead, config: StanceConfig) -> None:
+        self.head = head.eval()
+        self.config = config
+
+    @classmethod
+    def load(cls, directory: str | Path | None = None, device: str = "cpu") -> StanceModel:
+        """Load weights saved by :meth:`save`; by default the weights shipped in the package."""
+        directory = Path(directory) if directory else SHIPPED_WEIGHTS
+        config = load_config(StanceConfig, directory)
+        head = load_weights(StanceHead(config), directory, device)
+        return cls(head, config)
+
+    def save(self, directory: str | Path, card: str) -> Path:
+        """Write weights, config and model card to ``directory``."""
+        return save_head(self.head, self.config, directory, card)
+
+    def probabilities(self, batch: EncodedBatch, n_texts: int) -> torch.Tensor:
+        """``[n_texts, labels]`` probabilities of a pair-encoded batch, averaged over windows."""
+        text_mask, target_mask = segment_masks(batch)
+        with torch.inference_mode():
+            logits = self.head(batch.hidden_states, batch.attention_mask, text_mask, target_mask)
+            probs = logits.float().softmax(-1).cpu()
+        out = torch.zeros(n_texts, probs.shape[1])
+        counts = torch.zeros(n_texts, 1)
+        index = torch.tensor(batch.text_index)
+        out.index_add_(0, index, probs)
+        counts.index_add_(0, index, torch.ones(len(index), 1))
+        return out / counts.clamp(min=1)
+
+    def result(self, probs: torch.Tensor) -> StanceResult:
+        """The :class:`StanceResult` of one probability row."""
+        best = int(probs.argmax())
+        labels = self.config.labels
+        return StanceResult(
+            label=labels[best],  # type: ignore[arg-type]
+            score=float(probs[best]),
+            probabilities={label: float(p) for label, p in zip(labels, probs.tolist())},
+        )
+
+    def passages(
+        self, encoder: SharedEncoder, texts: Sequence[str], targets: Sequence[str]
+    ) -> list[str]:
+        """Each text reduced to what is read for its target (:func:`select_passage`)."""
+        return passages_for(encoder, texts, targets, self.config.passage_tokens)
+
+    def predict_pairs(
+        self,
+        encoder: SharedEncoder,
+        texts: Sequence[str],
+        targets: Sequence[str] | str,
+        batch_size: int = 32,
+    ) -> list[StanceResult]:
+        """The stance of each text towards its target, in length-sorted batches.
+
+        A text with no non-space character cannot address any target: it is ``unrelated``
+        with probability 1 without running the model.
+
+        Example:
+            >>> model = StanceModel.load()
+            >>> model.predict_pairs(SharedEncoder(), ["Iran rejected the deal."], "the deal")
+        """
+        texts, targets = check_pairs(list(texts), targets)
+        results: list[StanceResult | None] = [None] * len(texts)
+        live = []
+        unrelated = self.config.labels.index("unrelated")
+        for i, text in enumerate(texts):
+            if text.strip():
+                live.append(i)
+            else:
+                probs = torch.zeros(len(self.config.labels))
+                probs[unrelated] = 1.0
+                results[i] = self.result(probs)
+        passages = self.passages(encoder, [texts[i] for i in live], [targets[i] for i in live])
+        order = sorted(range(len(live)), key=lambda k: len(passages[k]) + len(targets[live[k]]))
+        for b in range(0, len(order), batch_size):
+            chunk = order[b : b + batch_size]
+            batch = encoder.encode(
+                [passages[k] for k in chunk], pairs=[targets[live[k]] for k in chunk]
+            )
+            for k, row in zip(chunk, self.probabilities(batch, len(chunk))):
+                results[live[k]] = self.result(row)
+        return results  # type: ignore[return-value]
+
+
+_default: tuple[SharedEncoder, StanceModel] | None = None
+_default_lock = threading.Lock()
+
+
+def default_model() -> tuple[SharedEncoder, StanceModel]:
+    """The shared encoder and shipped stance model used by :func:`stance` (built once, CPU)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            model = StanceModel.load()
+            _default = (SharedEncoder(max_tokens=model.config.max_tokens), model)
+        return _default
+
+
+@overload
+def stance(text: str, target: str, *, batch_size: int = 32) -> StanceResult: ...
+@overload
+def stance(
+    text: list[str], target: list[str] | str, *, batch_size: int = 32
+) -> list[StanceResult]: ...
+def stance(text, target, *, batch_size=32):
+    """The stance of ``text`` towards ``target``: favor, against, neutral or unrelated.
+
+    Pass one text and one target for a :class:`StanceResult`, or a list of texts with a list
+    of targets (one per text) or one target for all, for a list of results (batched).
+
+    Raises:
+        TypeError: a text or target is not a ``str`` (or a list of them).
+        ValueError: a target is empty or whitespace, or the lists differ in length.
+
+    Example:
+        >>> diplolex.stance("Moscow rejected the ceasefire plan.", "the ceasefire plan").label
+        'against'
+        >>> texts = ["Moscow rejected the ceasefire plan.",
+        ...          "The central bank raised interest rates by half a point on Thursday."]
+        >>> [r.label for r in diplolex.stance(texts, "the ceasefire plan")]
+        ['against', 'unrelated']
+    """
+    single = isinstance(text, str)
+    if single and not isinstance(target, str):
+        raise TypeError(f"a single text takes a single str target, got {type(target).__name__}")
+    texts, targets = check_pairs(text, target)
+    encoder, model = default_model()
+    results = model.predict_pairs(encoder, texts, targets, batch_size=batch_size)
+    return results[0] if single else results
