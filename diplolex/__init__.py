@@ -35,8 +35,8 @@ __all__ = [
     "stance",
 ]
 
-_default: Analyzer | None = None
-_default_lock = threading.Lock()
+_defaults: dict[tuple[str, ...], Analyzer] = {}
+_defaults_lock = threading.Lock()
 
 
 def load(
@@ -62,12 +62,11 @@ def load(
     return Analyzer(device=device, batch_size=batch_size, tasks=tasks, weights=weights)
 
 
-def _default_analyzer() -> Analyzer:
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = load()
-        return _default
+def _default_analyzer(tasks: tuple[str, ...]) -> Analyzer:
+    with _defaults_lock:
+        if tasks not in _defaults:
+            _defaults[tasks] = load(tasks=tasks)
+        return _defaults[tasks]
 
 
 @overload
@@ -81,12 +80,12 @@ def analyze(
 def analyze(text, *, targets=None, tasks=None):
     """Analyse a text (returns a :class:`Document`) or a list of texts (a list, batched).
 
-    Uses a default :class:`Analyzer` built on first use; call :func:`load` to choose the device,
-    batch size or tasks.
+    Uses a default :class:`Analyzer` (one per set of tasks) built on first use; call
+    :func:`load` to choose the device or batch size.
 
     Args:
         text: a ``str``, or a ``list`` of ``str``.
-        targets: stance targets (needs the stance analysis).
+        targets: stance targets; ``None`` lets the stance analysis propose its own.
         tasks: restrict the analyses run; ``None`` runs all that this version ships.
 
     Raises:
@@ -99,8 +98,7 @@ def analyze(text, *, targets=None, tasks=None):
     """
     from diplolex.analyzer import check_tasks, check_text
 
-    check_tasks(tasks)  # every shipped task runs in the default analyzer
-    analyzer = _default_analyzer()
+    analyzer = _default_analyzer(check_tasks(tasks))
     if isinstance(text, list):
         return list(analyzer.pipe([check_text(t) for t in text], targets=targets))
     return analyzer(check_text(text), targets=targets)

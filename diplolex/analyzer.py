@@ -4,6 +4,7 @@ and every requested task head on its output, and assembles :class:`~diplolex.typ
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from diplolex.segment import split_sentences
 from diplolex.types import Conditional, Document, Sentence, Span
 
-AVAILABLE_TASKS: tuple[str, ...] = ("conditionality",)
+AVAILABLE_TASKS: tuple[str, ...] = ("conditionality", "stance")
 """The analyses this version ships weights for; ``tasks=None`` means all of them."""
 
 _SENTENCES_PER_CHUNK = 512  # sentences held between encoder passes and assembly
@@ -61,24 +62,30 @@ class Analyzer:
         tasks: Sequence[str] | None = None,
         weights: dict[str, str | Path] | None = None,
     ) -> None:
-        from diplolex.encoder import SharedEncoder
-        from diplolex.tasks.conditionality.predict import ConditionalityModel
+        from diplolex.encoder import DEFAULT_MAX_TOKENS, SharedEncoder
 
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.tasks = check_tasks(tasks)
         weights = dict(weights or {})
-        unknown = set(weights) - set(AVAILABLE_TASKS)
+        unknown = set(weights) - set(self.tasks)
         if unknown:
-            raise ValueError(f"weights given for unknown tasks {sorted(unknown)}")
+            raise ValueError(f"weights given for tasks not run: {sorted(unknown)}")
         self.batch_size = batch_size
         self.device = device or "cpu"
-        self.conditionality = ConditionalityModel.load(
-            weights.get("conditionality"), device=self.device
-        )
-        self.encoder = SharedEncoder(
-            device=self.device, max_tokens=self.conditionality.config.max_tokens
-        )
+        self.conditionality = None
+        self.stance = None
+        if "conditionality" in self.tasks:
+            from diplolex.tasks.conditionality.predict import ConditionalityModel
+
+            self.conditionality = ConditionalityModel.load(
+                weights.get("conditionality"), device=self.device
+            )
+        if "stance" in self.tasks:
+            from diplolex.tasks.stance.predict import StanceModel
+
+            self.stance = StanceModel.load(weights.get("stance"), device=self.device)
+        self.encoder = SharedEncoder(device=self.device, max_tokens=DEFAULT_MAX_TOKENS)
 
     def __call__(self, text: str, *, targets: Sequence[str] | None = None) -> Document:
         """Analyse one text."""
@@ -92,51 +99,79 @@ class Analyzer:
         Memory stays bounded: at most about 512 sentences are held between passes, however
         long the stream or a single document is.
         """
-        _check_targets(targets)
+        targets = self._check_targets(targets)
         pending: list[_Pending] = []
         held = 0
         for index, text in enumerate(texts):
             check_text(text)
             bounds = split_sentences(text)
             if len(bounds) > _SENTENCES_PER_CHUNK:
-                yield from self._run(pending)
+                yield from self._run(pending, targets)
                 pending, held = [], 0
-                yield self._run_long(text, bounds)
+                yield self._run_long(text, bounds, targets)
                 continue
             pending.append(_Pending(index, text, bounds))
             held += len(bounds)
             if held >= _SENTENCES_PER_CHUNK:
-                yield from self._run(pending)
+                yield from self._run(pending, targets)
                 pending, held = [], 0
-        yield from self._run(pending)
+        yield from self._run(pending, targets)
 
-    def _run(self, pending: list[_Pending]) -> Iterator[Document]:
-        sentences = [
-            (p.text, start, end) for p in pending for start, end in p.bounds
-        ]  # fmt: skip
-        results = self._analyze_sentences([text[s:e] for text, s, e in sentences])
+    def _run(self, pending: list[_Pending], targets: list[str] | None) -> Iterator[Document]:
+        sentences = [p.text[s:e] for p in pending for s, e in p.bounds]
+        results = self._analyze_sentences(sentences)
         position = 0
         for p in pending:
             count = len(p.bounds)
-            yield _assemble(p.text, p.bounds, results[position : position + count])
+            doc = _assemble(p.text, p.bounds, results[position : position + count])
+            yield self._add_stances(doc, p.bounds, targets)
             position += count
 
-    def _run_long(self, text: str, bounds: list[tuple[int, int]]) -> Document:
+    def _run_long(
+        self, text: str, bounds: list[tuple[int, int]], targets: list[str] | None
+    ) -> Document:
         """A document of many sentences: analyse it chunk by chunk, keep only the results."""
         results = []
         for c in range(0, len(bounds), _SENTENCES_PER_CHUNK):
             chunk = bounds[c : c + _SENTENCES_PER_CHUNK]
             results += self._analyze_sentences([text[s:e] for s, e in chunk])
-        return _assemble(text, bounds, results)
+        return self._add_stances(_assemble(text, bounds, results), bounds, targets)
 
     def _analyze_sentences(self, sentences: list[str]) -> list:
         """One encoder pass per batch of similar-length sentences; every head reads it."""
+        if self.conditionality is None:
+            return [None] * len(sentences)
         return self.conditionality.predict_texts(self.encoder, sentences, self.batch_size)
+
+    def _add_stances(
+        self, doc: Document, bounds: list[tuple[int, int]], targets: list[str] | None
+    ) -> Document:
+        if self.stance is None:
+            return doc
+        from diplolex.tasks.stance.document import document_stances
+
+        found = document_stances(
+            doc.text, bounds, doc.attributions, targets, self.stance, self.encoder,
+            self.batch_size,
+        )  # fmt: skip
+        return dataclasses.replace(doc, stances=found)
+
+    def _check_targets(self, targets: Sequence[str] | None) -> list[str] | None:
+        if targets is None:
+            return None
+        if self.stance is None:
+            raise ValueError("targets need the stance analysis: load the analyzer with it")
+        from diplolex.tasks.stance.document import check_targets
+
+        return check_targets(targets)
 
 
 def _assemble(text: str, bounds: list[tuple[int, int]], analyses: list) -> Document:
     sentences, conditionals = [], []
     for (start, end), analysis in zip(bounds, analyses):
+        if analysis is None:  # conditionality not run
+            sentences.append(Sentence(start, end, text[start:end]))
+            continue
         sentences.append(
             Sentence(start, end, text[start:end], analysis.conditional, round(analysis.score, 4))
         )
@@ -170,11 +205,3 @@ def check_tasks(tasks: Sequence[str] | None) -> tuple[str, ...]:
             f"unknown or unavailable task(s) {unknown}; this version ships {list(AVAILABLE_TASKS)}"
         )
     return tuple(tasks)
-
-
-def _check_targets(targets: Sequence[str] | None) -> None:
-    if targets is not None:
-        raise ValueError(
-            "targets need the stance analysis, which this version does not ship yet; "
-            "call analyze() without targets"
-        )

@@ -31,11 +31,36 @@ def test_analyze_list_returns_one_document_per_text_in_order(nlp):
     assert [len(d.sentences) for d in docs] == [1, 0, 2]
 
 
-def test_unknown_task_and_targets_are_clear_errors():
+def test_unknown_task_and_bad_targets_are_clear_errors(nlp):
     with pytest.raises(ValueError, match="unknown or unavailable task"):
         diplolex.analyze("Talks resumed.", tasks=["sentiment"])
+    with pytest.raises(ValueError, match="empty"):
+        nlp("Talks resumed.", targets=["  "])
+    with pytest.raises(TypeError):
+        nlp("Talks resumed.", targets=[3])
+
+
+def test_targets_need_the_stance_task():
+    only_conditionality = Analyzer(tasks=["conditionality"])
     with pytest.raises(ValueError, match="stance"):
-        diplolex.analyze("Talks resumed.", targets=["the talks"])
+        only_conditionality("Talks resumed.", targets=["the talks"])
+    doc = only_conditionality("Iran condemned the new sanctions.")
+    assert doc.stances == [] and doc.sentences[0].conditional is False
+
+
+def test_analyze_with_targets_fills_stances_with_holder_and_target_span(nlp):
+    text = "Talks resumed on Monday. Iran condemned the new sanctions on its oil exports."
+    doc = nlp(text, targets=["the new sanctions"])
+    (stance,) = doc.stances
+    assert stance.target.text == "the new sanctions" and stance.target.start > 24
+    assert stance.holder == "Iran" and stance.holder_span == diplolex.Span(25, 29, "Iran")
+    assert stance.stance == "against"
+    assert_offsets_exact(doc)
+
+
+def test_without_targets_stances_are_proposed_from_position_taking_verbs(nlp):
+    doc = nlp("Iran condemned the new sanctions.")
+    assert [(s.holder, s.target.text) for s in doc.stances] == [("Iran", "the new sanctions")]
 
 
 def test_bad_batch_size_is_rejected():

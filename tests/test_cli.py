@@ -69,3 +69,12 @@ def test_several_documents_in_json_format_print_a_list(tmp_path, capsys):
         "First text.",
         "Second text.",
     ]
+
+
+def test_target_option_reports_stances(tmp_path, capsys):
+    path = tmp_path / "article.txt"
+    path.write_text("Iran condemned the new sanctions on Tuesday.", encoding="utf-8")
+    assert main(["analyze", str(path), "--target", "the new sanctions", "--format", "table"]) == 0
+    out = capsys.readouterr().out
+    assert "stance against" in out and "of Iran" in out
+    assert "towards: the new sanctions" in out

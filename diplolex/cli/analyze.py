@@ -26,6 +26,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("json", "jsonl", "table"), default="json")
     p.add_argument("--device", default=None, help="torch device (default: cpu)")
     p.add_argument("--batch-size", type=int, default=32, help="sentences per encoder pass")
+    p.add_argument(
+        "--target",
+        action="append",
+        dest="targets",
+        help="a stance target (repeatable); without it, targets are proposed from the text",
+    )
     p.set_defaults(run=run)
 
 
@@ -33,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     import diplolex
 
     analyzer = diplolex.load(device=args.device, batch_size=args.batch_size)
-    docs = analyzer.pipe(read_documents(args.input))
+    docs = analyzer.pipe(read_documents(args.input), targets=args.targets)
     write_documents(docs, args.format, sys.stdout)
     return 0
 
@@ -101,4 +107,8 @@ def format_table(doc: Document) -> str:
                 lines.append(f"    {c.type} ({c.type_score:.2f}) cue: {cue}")
                 lines.append(f"      condition:   {c.condition.text}")
                 lines.append(f"      consequence: {consequence}")
+        for st in doc.stances:
+            if s.start <= st.target.start < s.end:
+                lines.append(f"    stance {st.stance} ({st.score:.2f}) of {st.holder}")
+                lines.append(f"      towards: {st.target.text}")
     return "\n".join(lines)

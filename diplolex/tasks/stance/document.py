@@ -1,0 +1,364 @@
+"""Document-level stances: who takes which position towards what, sentence by sentence.
+
+:func:`document_stances` turns the pair scorer (:meth:`StanceModel.predict_pairs`) into the
+``Stance`` records of ``Document.stances`` (task-definitions.md §3). The rule:
+
+1. **Targets.** ``targets`` is a list or tuple of non-empty ``str`` (deduplicated, order kept).
+   With ``targets=None`` the targets are *proposed* per sentence: the object of each
+   position-taking verb (the words after it up to punctuation, a subordinator or
+   ``and``/``but``/``or``, at most 8, a leading ``to``/``on``/``for``/``against``/``with``
+   dropped) and the content of each attribution of at most 12 words (longer contents are
+   claims, not targets). A proposed target is paired with its own sentence only.
+2. **Scoring.** Every (sentence, target) pair is scored in one batched ``predict_pairs`` call.
+   A pair is kept when ``p(unrelated) < 0.5``; ``stance`` is the argmax of favor/against/
+   neutral and ``score = p(stance) / (1 - p(unrelated))`` (4 decimals). Whether a sentence
+   addresses a differently phrased target ("ceasefire" vs "a 30-day truce") is the model's
+   semantic decision; the span below only locates it.
+3. **Target span.** A proposed target's span is its phrase. A given target's span is its
+   case-insensitive whole-word occurrence in the sentence; else the run of 1-6 words (no
+   punctuation inside, not starting or ending with a stopword) sharing the most content
+   words with the target (lower-cased, plural ``s`` stripped; ties: fewest other content
+   words, fewest words, first); else the sentence without edge spaces and final punctuation.
+4. **Holder.** The source (its ``resolved_source`` when the attribution carries one) of the
+   first attribution with a source whose content or cue overlaps the target span, or failing
+   that whose content covers most of the sentence; else the acting subject of a
+   position-taking verb (the one whose object overlaps the target, else the first): the
+   words right before the verb back to the sentence start, punctuation or a conjunction or
+   relative word, at most 6, trailing auxiliaries and ``-ly`` adverbs dropped (a passive verb,
+   "was rejected", has no acting subject; a verb after ``and``/``but`` shares the subject of
+   the verb before it); else ``"author"`` with no span.
+5. No sentences, ``targets=[]`` or no proposed target: ``[]`` without running the model.
+   Stances come in document order (sentence, then target start). Every span is built with
+   :meth:`Span.of` on the document text, so offsets are exact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from diplolex.tasks.stance.predict import content_words
+from diplolex.types import Attribution, Span, Stance
+
+if TYPE_CHECKING:
+    from diplolex.encoder import SharedEncoder
+    from diplolex.tasks.stance.predict import StanceModel
+
+__all__ = ["POSITION_VERBS", "check_targets", "document_stances"]
+
+_VERB_STEMS = (
+    "reject rejects rejected rejecting welcome welcomes welcomed welcoming condemn condemns "
+    "condemned condemning support supports supported supporting back backs backed backing "
+    "oppose opposes opposed opposing praise praises praised praising criticise criticises "
+    "criticised criticising criticize criticizes criticized criticizing deny denies denied "
+    "denying accept accepts accepted accepting endorse endorses endorsed endorsing refuse "
+    "refuses refused refusing dismiss dismisses dismissed dismissing hail hails hailed hailing "
+    "applaud applauds applauded applauding slam slams slammed slamming blast blasts blasted "
+    "blasting warn warns warned warning urge urges urged urging vow vows vowed vowing pledge "
+    "pledges pledged pledging agree agrees agreed agreeing insist insists insisted insisting "
+    "demand demands demanded demanding approve approves approved approving embrace embraces "
+    "embraced embracing veto vetoes vetoed vetoing decry decries decried decrying denounce "
+    "denounces denounced denouncing protest protests protested protesting favour favours "
+    "favoured favor favors favored defend defends defended defending resist resists resisted "
+    "resisting ratify ratifies ratified ratifying sign signs signed signing"
+)
+POSITION_VERBS: frozenset[str] = frozenset(_VERB_STEMS.split())
+"""Single-word position-taking verb forms (``call(s|ed) for|on`` is handled separately)."""
+_CALL = frozenset({"call", "calls", "called", "calling"})
+
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+_OBJECT_STOP = frozenset(
+    "that which who whom because if as after before while and but or when unless until since "
+    "although though whether where so than".split()
+)
+_SUBJECT_STOP = frozenset("and but or while which who that whom whose when as".split())
+_LEADING_PREP = frozenset("to on for against with".split())
+_AUX = frozenset(
+    "has have had having is are was were be been being will would shall should can could may "
+    "might must do does did also again not never already still".split()
+)
+_PASSIVE = frozenset("is are was were be been being".split())
+_FINAL_PUNCT = ".,;:!?\"'”’)]"
+MAX_OBJECT_WORDS = 8
+MAX_SUBJECT_WORDS = 6
+MAX_PHRASE_WORDS = 6
+MAX_CONTENT_WORDS = 12
+
+
+@dataclass
+class _Sentence:
+    """One sentence: its document bounds, words (document offsets) and position verbs."""
+
+    index: int
+    start: int
+    end: int
+    words: list[tuple[int, int, str]]
+    breaks: list[bool]  # breaks[i]: punctuation between word i and word i + 1
+    verbs: list[tuple[int, Span | None, Span | None]]  # (word index, subject, object)
+
+
+@dataclass
+class _Pair:
+    sentence: _Sentence
+    target: str
+    span: Span
+    verb: int | None  # the word index of the verb a proposed object belongs to
+
+
+def check_targets(targets: object) -> list[str] | None:
+    """Validate ``targets``; return them deduplicated in order (``None`` stays ``None``).
+
+    Raises:
+        TypeError: ``targets`` is not a list or tuple of ``str``.
+        ValueError: a target is empty or only whitespace.
+    """
+    if targets is None:
+        return None
+    if not isinstance(targets, (list, tuple)):
+        raise TypeError(
+            f"targets must be a list of str (e.g. ['the truce proposal']), "
+            f"got {type(targets).__name__}"
+        )
+    seen: dict[str, None] = {}
+    for i, target in enumerate(targets):
+        if not isinstance(target, str):
+            raise TypeError(f"target {i} is a {type(target).__name__}, not a str")
+        if not target.strip():
+            raise ValueError(
+                f"target {i} is empty or whitespace ({target!r}): name what the stance is "
+                "about, e.g. 'the truce proposal'"
+            )
+        seen.setdefault(target.strip(), None)
+    return list(seen)
+
+
+def _is_stop(word: str) -> bool:
+    return not content_words(word)
+
+
+def _parse(text: str, index: int, start: int, end: int) -> _Sentence:
+    words = [
+        (m.start() + start, m.end() + start, m.group()) for m in _WORD.finditer(text[start:end])
+    ]
+    breaks = [bool(text[a[1] : b[0]].strip()) for a, b in pairwise(words)]
+    sentence = _Sentence(index, start, end, words, breaks, [])
+    for i, (_, _, word) in enumerate(words):
+        lower = word.lower()
+        is_call = lower in _CALL and i + 1 < len(words) and words[i + 1][2].lower() in {"for", "on"}
+        if lower in POSITION_VERBS or is_call:
+            subject = _subject(text, sentence, i)
+            if subject is None and i and words[i - 1][2].lower() in {"and", "but"}:
+                subject = next((v[1] for v in reversed(sentence.verbs) if v[1]), None)
+            sentence.verbs.append((i, subject, _object(text, sentence, i)))
+    return sentence
+
+
+def _subject(text: str, s: _Sentence, verb: int) -> Span | None:
+    """The acting subject of the verb at word ``verb``, or ``None``."""
+    end = verb  # exclusive word index
+    while end > 0 and not s.breaks[end - 1]:
+        word = s.words[end - 1][2].lower()
+        if word in _PASSIVE:
+            return None
+        if word in _AUX or (word.endswith("ly") and len(word) > 4):
+            end -= 1
+            continue
+        break
+    begin = end
+    while begin > 0 and end - begin < MAX_SUBJECT_WORDS:
+        if s.words[begin - 1][2].lower() in _SUBJECT_STOP or s.breaks[begin - 1]:
+            break
+        begin -= 1
+    if begin == end:
+        return None
+    return Span.of(text, s.words[begin][0], s.words[end - 1][1])
+
+
+def _object(text: str, s: _Sentence, verb: int) -> Span | None:
+    """The object phrase after the verb at word ``verb``, or ``None``."""
+    if verb >= len(s.breaks) or s.breaks[verb]:
+        return None
+    begin = verb + 1
+    if s.words[begin][2].lower() in _LEADING_PREP and begin + 1 < len(s.words):
+        if s.breaks[begin]:
+            return None
+        begin += 1
+    end = begin
+    while end < len(s.words) and end - begin < MAX_OBJECT_WORDS:
+        if s.words[end][2].lower() in _OBJECT_STOP:
+            break
+        end += 1
+        if end - 1 < len(s.breaks) and s.breaks[end - 1]:
+            break
+    while end > begin and _is_stop(s.words[end - 1][2]):
+        end -= 1
+    if end == begin:
+        return None
+    return Span.of(text, s.words[begin][0], s.words[end - 1][1])
+
+
+def _sentence_span(text: str, s: _Sentence) -> Span:
+    start, end = s.start, s.end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in _FINAL_PUNCT):
+        end -= 1
+    return Span.of(text, start, end) if end > start else Span.of(text, s.start, s.end)
+
+
+def _candidates(s: _Sentence) -> list[tuple[int, int, frozenset[str], int]]:
+    """Word runs ``(first, last, content words, word count)`` a target may be located at."""
+    out = []
+    n = len(s.words)
+    for i in range(n):
+        if _is_stop(s.words[i][2]):
+            continue
+        for j in range(i, min(n, i + MAX_PHRASE_WORDS)):
+            if j > i and s.breaks[j - 1]:
+                break
+            if _is_stop(s.words[j][2]):
+                continue
+            words = frozenset().union(*(content_words(w[2]) for w in s.words[i : j + 1]))
+            out.append((i, j, words, j - i + 1))
+    return out
+
+
+def _target_span(text: str, s: _Sentence, target: str, candidates: list) -> Span:
+    pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, target.split())) + r"(?!\w)"
+    found = re.search(pattern, text[s.start : s.end], flags=re.IGNORECASE)
+    if found:
+        return Span.of(text, s.start + found.start(), s.start + found.end())
+    wanted = content_words(target)
+    best, best_key = None, None
+    for i, j, words, count in candidates:
+        shared = len(wanted & words)
+        if not shared:
+            continue
+        key = (-shared, len(words - wanted), count, i)
+        if best_key is None or key < best_key:
+            best, best_key = (i, j), key
+    if best is None:
+        return _sentence_span(text, s)
+    return Span.of(text, s.words[best[0]][0], s.words[best[1]][1])
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _holder(text: str, pair: _Pair, attributions: Sequence[Attribution]) -> tuple[str, Span | None]:
+    s, target = pair.sentence, pair.span
+    sourced = []
+    for a in attributions:
+        source = getattr(a, "resolved_source", None) or a.source
+        if source is not None:
+            sourced.append((a, Span.of(text, source.start, source.end)))
+    for a, source in sourced:
+        if _overlaps(a.content, target) or _overlaps(a.cue, target):
+            return source.text, source
+    length = len(_sentence_span(text, s).text)
+    for a, source in sourced:
+        covered = min(a.content.end, s.end) - max(a.content.start, s.start)
+        if covered > length / 2:
+            return source.text, source
+    verbs = [v for v in s.verbs if v[1] is not None]
+    if pair.verb is not None:
+        chosen = [v for v in verbs if v[0] == pair.verb]
+    else:
+        chosen = [v for v in verbs if v[2] is not None and _overlaps(v[2], target)]
+    chosen = chosen or verbs
+    if chosen:
+        subject = chosen[0][1]
+        return subject.text, subject  # type: ignore[union-attr]
+    return "author", None
+
+
+def _proposed(text: str, s: _Sentence, attributions: Sequence[Attribution]) -> list[_Pair]:
+    pairs: list[_Pair] = []
+    seen: set[tuple[int, int]] = set()
+    for verb, _, obj in s.verbs:
+        if obj is not None and (obj.start, obj.end) not in seen:
+            seen.add((obj.start, obj.end))
+            pairs.append(_Pair(s, obj.text, obj, verb))
+    for a in attributions:
+        content = Span.of(text, a.content.start, a.content.end)
+        if not (s.start <= content.start < s.end) or not content.text.strip():
+            continue
+        if len(_WORD.findall(content.text)) > MAX_CONTENT_WORDS:
+            continue
+        if (content.start, content.end) not in seen:
+            seen.add((content.start, content.end))
+            pairs.append(_Pair(s, content.text, content, None))
+    return pairs
+
+
+def document_stances(
+    text: str,
+    sentences: list[tuple[int, int]],
+    attributions: list[Attribution],
+    targets: list[str] | None,
+    model: StanceModel,
+    encoder: SharedEncoder,
+    batch_size: int = 32,
+) -> list[Stance]:
+    """The stances of a document towards ``targets`` (or towards proposed targets).
+
+    Args:
+        text: the document.
+        sentences: ``(start, end)`` document offsets of each sentence.
+        attributions: the document's attributions (an attribution may carry
+            ``resolved_source: Span | None``, preferred over ``source``).
+        targets: what the stances are about; ``None`` proposes targets (module docstring),
+            ``[]`` asks for none.
+        model: the stance model; encoder: the shared encoder; batch_size: pairs per pass.
+
+    Returns:
+        One :class:`Stance` per (sentence, target) pair that the sentence addresses, in
+        document order.
+
+    Raises:
+        TypeError, ValueError: ``targets`` is not a list of non-empty ``str``.
+
+    Example:
+        >>> text = "Iran condemned the new sanctions."
+        >>> [s.holder for s in document_stances(text, [(0, len(text))], [], None, model, enc)]
+        ['Iran']
+    """
+    wanted = check_targets(targets)
+    if not sentences or wanted == []:
+        return []
+    parsed = [
+        _parse(text, i, start, end)
+        for i, (start, end) in enumerate(sentences)
+        if text[start:end].strip()
+    ]
+    pairs: list[_Pair] = []
+    for s in parsed:
+        if wanted is None:
+            pairs += _proposed(text, s, attributions)
+        else:
+            candidates = _candidates(s)
+            pairs += [_Pair(s, t, _target_span(text, s, t, candidates), None) for t in wanted]
+    if not pairs:
+        return []
+    results = model.predict_pairs(
+        encoder,
+        [text[p.sentence.start : p.sentence.end] for p in pairs],
+        [p.target for p in pairs],
+        batch_size=batch_size,
+    )
+    found = []
+    for k, (pair, result) in enumerate(zip(pairs, results)):
+        probs = result.probabilities
+        unrelated = probs.get("unrelated", 0.0)
+        if unrelated >= 0.5:
+            continue
+        label = max(("favor", "against", "neutral"), key=lambda lab: probs.get(lab, 0.0))
+        score = round(probs[label] / (1.0 - unrelated), 4)
+        holder, holder_span = _holder(text, pair, attributions)
+        stance = Stance(holder, holder_span, pair.span, label, score)  # type: ignore[arg-type]
+        found.append(((pair.sentence.index, pair.span.start, k), stance))
+    return [stance for _, stance in sorted(found, key=lambda item: item[0])]
