@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from diplolex.segment import split_sentences
-from diplolex.types import Conditional, Document, Sentence, Span
+from diplolex.types import Attribution, Conditional, Document, Sentence, Span
 
-AVAILABLE_TASKS: tuple[str, ...] = ("conditionality", "stance")
+AVAILABLE_TASKS: tuple[str, ...] = ("conditionality", "attribution", "stance")
 """The analyses this version ships weights for; ``tasks=None`` means all of them."""
 
 _SENTENCES_PER_CHUNK = 512  # sentences held between encoder passes and assembly
@@ -74,6 +74,7 @@ class Analyzer:
         self.batch_size = batch_size
         self.device = device or "cpu"
         self.conditionality = None
+        self.attribution = None
         self.stance = None
         if "conditionality" in self.tasks:
             from diplolex.tasks.conditionality.predict import ConditionalityModel
@@ -81,6 +82,10 @@ class Analyzer:
             self.conditionality = ConditionalityModel.load(
                 weights.get("conditionality"), device=self.device
             )
+        if "attribution" in self.tasks:
+            from diplolex.tasks.attribution.predict import AttributionModel
+
+            self.attribution = AttributionModel.load(weights.get("attribution"), device=self.device)
         if "stance" in self.tasks:
             from diplolex.tasks.stance.predict import StanceModel
 
@@ -119,29 +124,64 @@ class Analyzer:
 
     def _run(self, pending: list[_Pending], targets: list[str] | None) -> Iterator[Document]:
         sentences = [p.text[s:e] for p in pending for s, e in p.bounds]
-        results = self._analyze_sentences(sentences)
+        results, states = self._analyze_sentences(sentences)
         position = 0
         for p in pending:
             count = len(p.bounds)
-            doc = _assemble(p.text, p.bounds, results[position : position + count])
+            found = self._attributions(p.text, p.bounds, states[position : position + count])
+            doc = _assemble(p.text, p.bounds, results[position : position + count], found)
             yield self._add_stances(doc, p.bounds, targets)
             position += count
 
     def _run_long(
         self, text: str, bounds: list[tuple[int, int]], targets: list[str] | None
     ) -> Document:
-        """A document of many sentences: analyse it chunk by chunk, keep only the results."""
-        results = []
+        """A document of many sentences: analyse it chunk by chunk, keep only the results.
+
+        Attributions are found chunk by chunk too: one whose parts fall in two chunks of
+        512 sentences is missed.
+        """
+        results, found = [], []
         for c in range(0, len(bounds), _SENTENCES_PER_CHUNK):
             chunk = bounds[c : c + _SENTENCES_PER_CHUNK]
-            results += self._analyze_sentences([text[s:e] for s, e in chunk])
-        return self._add_stances(_assemble(text, bounds, results), bounds, targets)
+            chunk_results, states = self._analyze_sentences([text[s:e] for s, e in chunk])
+            results += chunk_results
+            found += self._attributions(text, chunk, states)
+        return self._add_stances(_assemble(text, bounds, results, found), bounds, targets)
 
-    def _analyze_sentences(self, sentences: list[str]) -> list:
-        """One encoder pass per batch of similar-length sentences; every head reads it."""
-        if self.conditionality is None:
-            return [None] * len(sentences)
-        return self.conditionality.predict_texts(self.encoder, sentences, self.batch_size)
+    def _analyze_sentences(self, sentences: list[str]) -> tuple[list, list]:
+        """One encoder pass per batch of similar-length sentences; every head reads it.
+
+        Returns each sentence's conditionality analysis (``None`` when not run) and, when
+        attribution runs, each sentence's word-piece states (float16, CPU) for the
+        document-level attribution head (else ``None``).
+        """
+        results: list = [None] * len(sentences)
+        states: list = [None] * len(sentences)
+        if self.conditionality is None and self.attribution is None:
+            return results, states
+        import torch
+
+        from diplolex.tasks.attribution.model import sentence_states
+
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b : b + self.batch_size]
+            texts = [sentences[i] for i in idx]
+            batch = self.encoder.encode(texts)
+            if self.conditionality is not None:
+                for i, analysis in zip(idx, self.conditionality.predict(batch, texts)):
+                    results[i] = analysis
+            if self.attribution is not None:
+                for i, st in zip(idx, sentence_states(batch, len(texts))):
+                    st.states = st.states.to(torch.float16).cpu()
+                    states[i] = st
+        return results, states
+
+    def _attributions(self, text: str, bounds: list[tuple[int, int]], states: list) -> list:
+        if self.attribution is None or not bounds:
+            return []
+        return self.attribution.predict_document(text, bounds, states)
 
     def _add_stances(
         self, doc: Document, bounds: list[tuple[int, int]], targets: list[str] | None
@@ -166,7 +206,9 @@ class Analyzer:
         return check_targets(targets)
 
 
-def _assemble(text: str, bounds: list[tuple[int, int]], analyses: list) -> Document:
+def _assemble(
+    text: str, bounds: list[tuple[int, int]], analyses: list, found: list | None = None
+) -> Document:
     sentences, conditionals = [], []
     for (start, end), analysis in zip(bounds, analyses):
         if analysis is None:  # conditionality not run
@@ -186,7 +228,23 @@ def _assemble(text: str, bounds: list[tuple[int, int]], analyses: list) -> Docum
                     consequence=_shift(text, start, c.consequence),
                 )
             )
-    return Document(text=text, sentences=sentences, conditionals=conditionals)
+    attributions = [
+        Attribution(
+            source=_shift(text, 0, a.source),
+            cue=Span.of(text, *a.cue),
+            content=Span.of(text, *a.content),
+            score=round(a.score, 4),
+            resolved_source=_shift(text, 0, a.resolved_source),
+            resolved_score=None if a.resolved_score is None else round(a.resolved_score, 4),
+        )
+        for a in found or []
+    ]
+    return Document(
+        text=text,
+        sentences=sentences,
+        conditionals=conditionals,
+        attributions=attributions,
+    )
 
 
 def _shift(text: str, offset: int, span: tuple[int, int] | None) -> Span | None:

@@ -89,12 +89,19 @@ class Conditional:
 
 @dataclass(frozen=True)
 class Attribution:
-    """Who (``source``) said or holds what (``content``), anchored by a ``cue``."""
+    """Who (``source``) said or holds what (``content``), anchored by a ``cue``.
+
+    ``resolved_source`` is the earlier named mention that a pronoun or bare-title source
+    ("he", "the spokesman") refers to, with a rule confidence ``resolved_score``; both are
+    ``None`` when the source is a name, absent, or the resolver is unsure.
+    """
 
     source: Span | None
     cue: Span
     content: Span
     score: float
+    resolved_source: Span | None = None
+    resolved_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +109,8 @@ class Attribution:
             "cue": self.cue.to_dict(),
             "content": self.content.to_dict(),
             "score": self.score,
+            "resolved_source": _span_dict(self.resolved_source),
+            "resolved_score": self.resolved_score,
         }
 
 
@@ -141,7 +150,7 @@ class Document:
         for c in self.conditionals:
             found += [c.cue, c.condition, c.consequence]
         for a in self.attributions:
-            found += [a.source, a.cue, a.content]
+            found += [a.source, a.cue, a.content, a.resolved_source]
         for s in self.stances:
             found += [s.holder_span, s.target]
         return [s for s in found if s is not None]

@@ -7,8 +7,9 @@
    With ``targets=None`` the targets are *proposed* per sentence: the object of each
    position-taking verb (the words after it up to punctuation, a subordinator or
    ``and``/``but``/``or``, at most 8, a leading ``to``/``on``/``for``/``against``/``with``
-   dropped) and the content of each attribution of at most 12 words (longer contents are
-   claims, not targets). A proposed target is paired with its own sentence only.
+   dropped) and the content of each attribution of 3 to 12 words, without its quotation marks
+   (shorter contents are fragments, longer ones claims, not targets). A proposed target is
+   paired with its own sentence only.
 2. **Scoring.** Every (sentence, target) pair is scored in one batched ``predict_pairs`` call.
    A pair is kept when ``p(unrelated) < 0.5``; ``stance`` is the argmax of favor/against/
    neutral and ``score = p(stance) / (1 - p(unrelated))`` (4 decimals). Whether a sentence
@@ -86,6 +87,7 @@ MAX_OBJECT_WORDS = 8
 MAX_SUBJECT_WORDS = 6
 MAX_PHRASE_WORDS = 6
 MAX_CONTENT_WORDS = 12
+MIN_CONTENT_WORDS = 3  # shorter contents are fragments, not positions
 
 
 @dataclass
@@ -276,6 +278,16 @@ def _holder(text: str, pair: _Pair, attributions: Sequence[Attribution]) -> tupl
     return "author", None
 
 
+def _strip_quotes(text: str, start: int, end: int) -> tuple[int, int]:
+    """Trim quotation marks, whitespace and final ``.,;:`` (also inside a closing quote)."""
+    quotes = "\"'“”‘’«»"
+    while start < end and (text[start] in quotes or text[start].isspace()):
+        start += 1
+    while end > start and (text[end - 1] in quotes or text[end - 1] in ".,;: \n\t"):
+        end -= 1
+    return start, end
+
+
 def _proposed(text: str, s: _Sentence, attributions: Sequence[Attribution]) -> list[_Pair]:
     pairs: list[_Pair] = []
     seen: set[tuple[int, int]] = set()
@@ -284,10 +296,11 @@ def _proposed(text: str, s: _Sentence, attributions: Sequence[Attribution]) -> l
             seen.add((obj.start, obj.end))
             pairs.append(_Pair(s, obj.text, obj, verb))
     for a in attributions:
-        content = Span.of(text, a.content.start, a.content.end)
-        if not (s.start <= content.start < s.end) or not content.text.strip():
+        start, end = _strip_quotes(text, a.content.start, a.content.end)
+        content = Span.of(text, start, end)
+        if not s.start <= content.start < s.end:
             continue
-        if len(_WORD.findall(content.text)) > MAX_CONTENT_WORDS:
+        if not MIN_CONTENT_WORDS <= len(_WORD.findall(content.text)) <= MAX_CONTENT_WORDS:
             continue
         if (content.start, content.end) not in seen:
             seen.add((content.start, content.end))

@@ -1,0 +1,1 @@
+"""Attribution: who (source) said or holds what (content), anchored by a cue."""

@@ -1,0 +1,281 @@
+"""The attribution head: document windows over per-sentence encoder states, BIO tagging.
+
+The shared encoder sees one sentence at a time (the Analyzer's single pass). This head takes
+each sentence's word-piece states, concatenates them in document order and runs its own small
+transformer layer over windows of consecutive sentences, so that a content running over a
+sentence boundary (a multi-sentence quote) is tagged in one sequence.
+
+Each token gets one tag out of ``O``, ``B``/``I``-``source``, ``-cue``, ``-content``: PolNeAR
+annotations are univocal (a token belongs to at most one role of one attribution), so one tag
+sequence holds them exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from diplolex.encoder import BASE_MODEL_SHA256, DEFAULT_MAX_TOKENS, EncodedBatch
+from diplolex.heads import ScalarMix
+
+LABELS = ("source", "cue", "content")
+NUM_TAGS = 1 + 2 * len(LABELS)
+
+Offsets = tuple[int, int]
+
+# Token shapes, read from the original (cased) text, since the base model is uncased.
+SHAPES = (
+    "pad",
+    "lower",  # "said"
+    "capitalised",  # "Trump", "Kremlin"
+    "upper",  # "NATO", "FBI" (two or more letters, all upper case)
+    "single-upper",  # "I", "A", initials
+    "digit",  # "2016", "3rd"
+    "quote",  # " “ ” ' ‘ ’ « »
+    "dash",  # - – —
+    "colon",  # :
+    "other",  # other punctuation and symbols
+)
+_QUOTES = frozenset("\"“”„‟«»‹›'‘’‚`")
+_DASHES = frozenset("-–—―‒")
+
+
+@dataclass
+class AttributionConfig:
+    """Hyperparameters stored beside the weights as ``config.json``."""
+
+    hidden: int = 384
+    num_layers: int = 7
+    heads: int = 6
+    ffn: int = 768
+    dropout: float = 0.1
+    window_tokens: int = 256
+    stride: int = 128
+    use_shape: bool = True
+    switch_penalty: float = 0.0  # decoding: cost of a label change (0 = plain BIO argmax)
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    base_model_sha256: str = BASE_MODEL_SHA256
+    labels: list[str] = field(default_factory=lambda: list(LABELS))
+
+
+class AttributionHead(nn.Module):
+    """Layer mix + token shape + window position, one transformer layer, a BIO tagger."""
+
+    def __init__(self, config: AttributionConfig) -> None:
+        super().__init__()
+        h = config.hidden
+        self.config = config
+        self.mix = ScalarMix(config.num_layers)
+        self.shape = nn.Embedding(len(SHAPES), h) if config.use_shape else None
+        self.sentence_start = nn.Embedding(2, h)
+        self.position = nn.Embedding(config.window_tokens, h)
+        for emb in (self.shape, self.sentence_start, self.position):
+            if emb is not None:
+                nn.init.normal_(emb.weight, std=0.02)
+        self.norm = nn.LayerNorm(h)
+        self.layer = nn.TransformerEncoderLayer(
+            d_model=h,
+            nhead=config.heads,
+            dim_feedforward=config.ffn,
+            dropout=config.dropout,
+            batch_first=True,
+        )
+        self.tagger = nn.Linear(h, NUM_TAGS)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        mask: torch.Tensor,
+        shapes: torch.Tensor,
+        starts: torch.Tensor,
+    ) -> torch.Tensor:
+        """Tag logits ``[windows, tokens, NUM_TAGS]``.
+
+        Args:
+            hidden_states: ``[layers, windows, tokens, hidden]`` word-piece states.
+            mask: ``[windows, tokens]``, true for real tokens.
+            shapes: ``[windows, tokens]`` indices into :data:`SHAPES`.
+            starts: ``[windows, tokens]``, 1 for the first token of a sentence.
+        """
+        x = self.mix(hidden_states.float())
+        positions = torch.arange(x.shape[1], device=x.device).clamp(
+            max=self.config.window_tokens - 1
+        )
+        x = x + self.position(positions)[None] + self.sentence_start(starts)
+        if self.shape is not None:
+            x = x + self.shape(shapes)
+        x = self.layer(self.norm(x), src_key_padding_mask=~mask)
+        return self.tagger(x)
+
+
+# ---------------------------------------------------------------------------
+# Features: per-sentence encoder states -> one document token sequence
+
+
+@dataclass
+class SentenceStates:
+    """The word-piece states of one sentence from the shared encoder pass.
+
+    Attributes:
+        states: ``[layers, tokens, hidden]`` (special tokens removed; windows of a long
+            sentence concatenated).
+        offsets: per token, ``(start, end)`` relative to the sentence text.
+    """
+
+    states: torch.Tensor
+    offsets: list[Offsets]
+
+
+def sentence_states(batch: EncodedBatch, count: int) -> list[SentenceStates]:
+    """Split an :class:`EncodedBatch` of ``count`` sentence texts into per-sentence states."""
+    windows_of: dict[int, list[int]] = {}
+    for w, i in enumerate(batch.text_index):
+        windows_of.setdefault(i, []).append(w)
+    out = []
+    layers, hidden = batch.hidden_states.shape[0], batch.hidden_states.shape[-1]
+    for i in range(count):
+        parts, offsets = [], []
+        for w in windows_of.get(i, []):
+            keep = [t for t, off in enumerate(batch.offsets[w]) if off is not None]
+            if keep:
+                first, last = keep[0], keep[-1] + 1
+                contiguous = last - first == len(keep)  # the usual case: a slice, no copy
+                index = slice(first, last) if contiguous else keep
+                parts.append(batch.hidden_states[:, w, index])
+                offsets += [batch.offsets[w][t] for t in keep]
+        states = (
+            torch.cat(parts, dim=1) if parts else batch.hidden_states.new_zeros((layers, 0, hidden))
+        )
+        out.append(SentenceStates(states, offsets))
+    return out
+
+
+@dataclass
+class DocumentTokens:
+    """One document as a single token sequence (all its sentences, in order)."""
+
+    states: torch.Tensor  # [layers, tokens, hidden]
+    offsets: list[Offsets]  # document offsets
+    sentence: list[int]  # sentence index of each token
+    shapes: list[int]
+    starts: list[int]
+
+
+def token_shape(text: str, start: int, end: int) -> int:
+    """The :data:`SHAPES` index of the token ``text[start:end]`` (judged on its whole word)."""
+    piece = text[start:end]
+    if not piece:
+        return SHAPES.index("other")
+    first = piece[0]
+    if first in _QUOTES:
+        return SHAPES.index("quote")
+    if first in _DASHES:
+        return SHAPES.index("dash")
+    if first == ":":
+        return SHAPES.index("colon")
+    if not first.isalnum():
+        return SHAPES.index("other")
+    # widen to the whole word, so that word pieces share their word's shape
+    s, e = start, end
+    while s > 0 and text[s - 1].isalnum():
+        s -= 1
+    while e < len(text) and text[e].isalnum():
+        e += 1
+    word = text[s:e]
+    if any(c.isdigit() for c in word):
+        return SHAPES.index("digit")
+    letters = [c for c in word if c.isalpha()]
+    if not letters or not letters[0].isupper():
+        return SHAPES.index("lower")
+    if len(letters) == 1:
+        return SHAPES.index("single-upper")
+    if all(c.isupper() for c in letters):
+        return SHAPES.index("upper")
+    return SHAPES.index("capitalised")
+
+
+def document_tokens(
+    text: str, bounds: list[tuple[int, int]], sentences: list[SentenceStates]
+) -> DocumentTokens:
+    """Concatenate the sentences' states; sentence offsets + sentence start = document offsets."""
+    if len(bounds) != len(sentences):
+        raise ValueError(f"{len(sentences)} sentence states for {len(bounds)} sentences")
+    parts, offsets, sentence, starts = [], [], [], []
+    for k, ((s0, _), sent) in enumerate(zip(bounds, sentences)):
+        n = len(sent.offsets)
+        if n == 0:
+            continue
+        parts.append(sent.states)
+        offsets += [(s0 + a, s0 + b) for a, b in sent.offsets]
+        sentence += [k] * n
+        starts += [1] + [0] * (n - 1)
+    if parts:
+        states = torch.cat(parts, dim=1)
+    elif sentences:
+        states = sentences[0].states
+    else:
+        states = torch.zeros(DEFAULT_LAYERS, 0, DEFAULT_HIDDEN)
+    shapes = [token_shape(text, a, b) for a, b in offsets]
+    return DocumentTokens(states, offsets, sentence, shapes, starts)
+
+
+DEFAULT_LAYERS = 7
+DEFAULT_HIDDEN = 384
+
+
+def window_starts(length: int, window: int, stride: int, shift: int = 0) -> list[int]:
+    """Start positions of windows of ``window`` tokens every ``stride`` tokens, covering all.
+
+    ``shift`` (training only) moves every window but the first one left by up to a stride.
+    """
+    if length <= window:
+        return [0]
+    starts = [0]
+    pos = stride - shift if shift else stride
+    while pos + window < length:
+        starts.append(pos)
+        pos += stride
+    starts.append(max(0, length - window))
+    return sorted(set(starts))
+
+
+def owner_windows(length: int, starts: list[int], window: int) -> list[int]:
+    """For each token, the window whose centre is closest (the most context on both sides)."""
+    owners = []
+    w = 0
+    for t in range(length):
+        best, best_d = None, None
+        for k in range(max(0, w - 1), len(starts)):
+            s = starts[k]
+            if s > t:
+                break
+            if t < s + window:
+                d = abs(t - (s + window / 2))
+                if best_d is None or d < best_d:
+                    best, best_d = k, d
+        assert best is not None
+        owners.append(best)
+        w = best
+    return owners
+
+
+def stack_windows(
+    docs: list[DocumentTokens], spans: list[tuple[int, int, int]]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Pad windows ``(doc, start, end)`` into tensors: states, mask, shapes, starts."""
+    longest = max(end - start for _, start, end in spans)
+    layers, _, hidden = docs[spans[0][0]].states.shape
+    states = torch.zeros(layers, len(spans), longest, hidden)
+    mask = torch.zeros(len(spans), longest, dtype=torch.bool)
+    shapes = torch.zeros(len(spans), longest, dtype=torch.long)
+    starts = torch.zeros(len(spans), longest, dtype=torch.long)
+    for i, (d, start, end) in enumerate(spans):
+        doc = docs[d]
+        n = end - start
+        states[:, i, :n] = doc.states[:, start:end].float()
+        mask[i, :n] = True
+        shapes[i, :n] = torch.tensor(doc.shapes[start:end])
+        starts[i, :n] = torch.tensor(doc.starts[start:end])
+    return states, mask, shapes, starts

@@ -1,0 +1,259 @@
+"""Training the attribution head on PolNeAR (train split; epochs selected on dev).
+
+Each article is segmented with :func:`diplolex.segment.split_sentences`, its sentences are
+encoded once by the frozen base encoder (states kept in memory as float16), and the head is
+trained on windows of consecutive sentences' tokens with one BIO tag per token.
+
+Tags: sources and cues are tagged first, then contents in order of their start; a token keeps
+the first tag it gets. So a content that covers its own cue (PolNeAR's discontinuous "X,"
+he said, "Y", read as one covering span) is tagged as two content pieces around the source
+and cue, and of two overlapping contents the earlier-starting (outer) one keeps the tokens.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from diplolex.encoder import SharedEncoder
+from diplolex.tasks.attribution.evaluate import AttributionScores, score_attribution
+from diplolex.tasks.attribution.model import (
+    LABELS,
+    AttributionConfig,
+    AttributionHead,
+    DocumentTokens,
+    stack_windows,
+    token_shape,
+    window_starts,
+)
+from diplolex.tasks.attribution.predict import AttributionModel, encode_documents
+from diplolex.training import linear_warmup_schedule, seed_everything
+
+
+@dataclass
+class TrainingSettings:
+    """What ``diplolex train attribution`` varies; the defaults reproduce the shipped weights."""
+
+    epochs: int = 4
+    batch_size: int = 8  # windows of up to 256 word pieces
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.01
+    seed: int = 13
+    use_shape: bool = True
+    max_train_docs: int | None = 280  # first articles of PolNeAR train; None = all 840
+    cache_dir: str | None = None  # folder of encoded-feature chunks (see load_split)
+
+
+@dataclass
+class Example:
+    """One training document: its tokens and one tag per token."""
+
+    doc: DocumentTokens
+    tags: list[int]
+
+
+def document_tags(record: dict, doc: DocumentTokens) -> list[int]:
+    """BIO codes (0 = O, ``1 + 2i`` = B, ``2 + 2i`` = I of ``LABELS[i]``) for ``doc``'s tokens.
+
+    See the module docstring for the precedence of overlapping spans; an inside tag that
+    follows a token of another role becomes a begin tag.
+    """
+    spans: list[tuple[str, int, int]] = []
+    for role in ("source", "cue"):
+        for a in record["attributions"]:
+            if a[role] is not None:
+                spans.append((role, a[role]["start"], a[role]["end"]))
+    contents = sorted((a["content"]["start"], a["content"]["end"]) for a in record["attributions"])
+    spans += [("content", s, e) for s, e in contents]
+    owner = [-1] * len(doc.offsets)
+    span_of = [-1] * len(doc.offsets)
+    for k, (label, start, end) in enumerate(spans):
+        for t, (s, e) in enumerate(doc.offsets):
+            if owner[t] == -1 and s < end and start < e:
+                owner[t] = LABELS.index(label)
+                span_of[t] = k
+    tags = []
+    for t in range(len(owner)):
+        if owner[t] == -1:
+            tags.append(0)
+        elif t > 0 and span_of[t - 1] == span_of[t]:
+            tags.append(2 + 2 * owner[t])
+        else:
+            tags.append(1 + 2 * owner[t])
+    return tags
+
+
+def compute_loss(
+    head: AttributionHead,
+    examples: list[Example],
+    windows: list[tuple[int, int, int]],
+) -> torch.Tensor:
+    """Mean token cross-entropy over the windows ``(example, start, end)``."""
+    states, mask, shapes, starts = stack_windows([e.doc for e in examples], windows)
+    logits = head(states, mask, shapes, starts)
+    target = torch.full(mask.shape, -100, dtype=torch.long)
+    for i, (d, start, end) in enumerate(windows):
+        target[i, : end - start] = torch.tensor(examples[d].tags[start:end])
+    return F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=-100)
+
+
+def training_windows(
+    examples: list[Example], window: int, rng, shift: bool = True
+) -> list[tuple[int, int, int]]:
+    """Non-overlapping windows over every document, moved by a random shift each epoch."""
+    out = []
+    for d, e in enumerate(examples):
+        n = len(e.tags)
+        if n == 0:
+            continue
+        offset = rng.randrange(window) if shift and n > window else 0
+        for s in window_starts(n, window, window, offset):
+            out.append((d, s, min(n, s + window)))
+    return out
+
+
+def load_split(
+    split: str,
+    data_dir: Path,
+    encoder: SharedEncoder | None,
+    cache_dir: str | None,
+    log: Callable[[str], None],
+    limit: int | None = None,
+) -> tuple[list[dict], list[DocumentTokens]]:
+    """PolNeAR records of ``split`` and their encoded tokens (from ``cache_dir`` if there).
+
+    The cache holds chunk files ``<split>-NNNN.pt`` written by :func:`write_cache`.
+    """
+    from diplolex.corpora.attribution import load_attribution
+
+    records = list(load_attribution(f"polnear-{split}", data_dir))
+    if limit is not None:
+        records = records[:limit]
+    docs: list[DocumentTokens | None] = [None] * len(records)
+    if cache_dir:
+        index = {r["id"]: i for i, r in enumerate(records)}
+        for path in sorted(Path(cache_dir).glob(f"{split}-*.pt")):
+            chunk = torch.load(path, weights_only=True)
+            for doc_id, states, offsets, sentence in zip(
+                chunk["ids"], chunk["states"], chunk["offsets"], chunk["sentence"]
+            ):
+                if doc_id in index:
+                    i = index[doc_id]
+                    docs[i] = _rebuild(records[i]["text"], states, offsets, sentence)
+    missing = [i for i, d in enumerate(docs) if d is None]
+    if missing:
+        if encoder is None:
+            records = [r for r, d in zip(records, docs) if d is not None]
+            docs = [d for d in docs if d is not None]
+            log(f"polnear-{split}: {len(records)} cached documents (encoder not loaded)")
+            return records, docs  # type: ignore[return-value]
+        log(f"polnear-{split}: encoding {len(missing)} documents")
+        encoded = encode_documents(encoder, [records[i]["text"] for i in missing], 64, log)
+        for i, d in zip(missing, encoded):
+            docs[i] = d
+    log(f"polnear-{split}: {len(records)} documents, {sum(len(d.offsets) for d in docs)} tokens")  # type: ignore[union-attr]
+    return records, docs  # type: ignore[return-value]
+
+
+def _rebuild(text: str, states, offsets, sentence) -> DocumentTokens:
+    offs = [(int(s), int(e)) for s, e in offsets.tolist()]
+    sent = [int(k) for k in sentence.tolist()]
+    starts = [1 if t == 0 or sent[t - 1] != sent[t] else 0 for t in range(len(sent))]
+    shapes = [token_shape(text, s, e) for s, e in offs]
+    return DocumentTokens(states, offs, sent, shapes, starts)
+
+
+def write_cache(docs: list[DocumentTokens], ids: list[str], path: Path) -> None:
+    """Save encoded documents (float16 states, offsets, sentence index) for :func:`load_split`."""
+    torch.save(
+        {
+            "ids": ids,
+            "states": [d.states for d in docs],
+            "offsets": [torch.tensor(d.offsets, dtype=torch.int32).reshape(-1, 2) for d in docs],
+            "sentence": [torch.tensor(d.sentence, dtype=torch.int32) for d in docs],
+        },
+        path,
+    )
+
+
+def train(
+    data_dir: Path,
+    out_dir: Path,
+    settings: TrainingSettings | None = None,
+    log: Callable[[str], None] = print,
+) -> AttributionScores:
+    """Train the head, keep the epoch that scores best on PolNeAR dev, save it to ``out_dir``.
+
+    Returns the dev scores of the saved model.
+    """
+    from diplolex.tasks.attribution.card import attribution_card
+
+    settings = settings or TrainingSettings()
+    rng = seed_everything(settings.seed)
+    config = AttributionConfig(use_shape=settings.use_shape)
+    started = time.monotonic()
+    encoder = SharedEncoder(max_tokens=config.max_tokens)
+    train_records, train_docs = load_split(
+        "train", data_dir, encoder, settings.cache_dir, log, settings.max_train_docs
+    )
+    dev_records, dev_docs = load_split("dev", data_dir, encoder, settings.cache_dir, log)
+    encoded_at = time.monotonic()
+    log(f"features ready in {encoded_at - started:.0f}s")
+    examples = [Example(d, document_tags(r, d)) for r, d in zip(train_records, train_docs)]
+
+    head = AttributionHead(config)
+    optimizer = torch.optim.AdamW(
+        head.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    per_epoch = len(training_windows(examples, config.window_tokens, rng, shift=False))
+    steps = settings.epochs * -(-per_epoch // settings.batch_size)
+    scheduler = linear_warmup_schedule(optimizer, steps)
+
+    best: tuple[float, dict, AttributionScores, int] | None = None
+    for epoch in range(1, settings.epochs + 1):
+        head.train()
+        windows = training_windows(examples, config.window_tokens, rng)
+        rng.shuffle(windows)
+        total, count, epoch_start = 0.0, 0, time.monotonic()
+        for b in range(0, len(windows), settings.batch_size):
+            loss = compute_loss(head, examples, windows[b : b + settings.batch_size])
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(head.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            total, count = total + loss.item(), count + 1
+            if count % 50 == 0:
+                log(f"  epoch {epoch} step {count}: loss {total / count:.4f} "
+                    f"({time.monotonic() - epoch_start:.0f}s)")  # fmt: skip
+        model = AttributionModel(head.eval(), config)
+        scores = evaluate_docs(model, dev_records, dev_docs)
+        log(f"epoch {epoch}: loss {total / max(count, 1):.4f} "
+            f"({time.monotonic() - epoch_start:.0f}s)  dev {scores.summary()}")  # fmt: skip
+        if best is None or scores.selection_score() > best[0]:
+            state = {k: v.detach().clone() for k, v in head.state_dict().items()}
+            best = (scores.selection_score(), state, scores, epoch)
+            minutes = (time.monotonic() - started) / 60
+            model.save(out_dir, attribution_card(settings, scores, epoch, minutes))
+            log(f"  saved epoch {epoch} to {out_dir}")
+
+    assert best is not None
+    head.load_state_dict(best[1])
+    model = AttributionModel(head.eval(), config)
+    minutes = (time.monotonic() - started) / 60
+    log(f"saved epoch {best[3]} after {minutes:.1f} min: dev {best[2].summary()}")
+    model.save(out_dir, attribution_card(settings, best[2], best[3], minutes))
+    return best[2]
+
+
+def evaluate_docs(
+    model: AttributionModel, records: list[dict], docs: list[DocumentTokens]
+) -> AttributionScores:
+    """Score the model on records whose documents are already encoded."""
+    texts = [r["text"] for r in records]
+    return score_attribution(records, model.predict_tokens(texts, docs))
