@@ -112,6 +112,31 @@ def conditionality_model(analyzer: Any, dataset: Any) -> list[Any]:
     )
 
 
+@register_model_system("stance")
+def stance_model(analyzer: Any, dataset: Any) -> list[str]:
+    """Each (text, target) pair through the stance cross-encoder.
+
+    FNC-1 is scored on all four labels; the other datasets have no ``unrelated`` class, so the
+    prediction there is the most probable of favor, against and neutral.
+    """
+    results = analyzer.stance.predict_pairs(
+        analyzer.encoder, list(dataset["text"]), list(dataset["target"]), analyzer.batch_size
+    )
+    if set(dataset["corpus"]) == {"fnc1"}:
+        return [r.label for r in results]
+    three = ("favor", "against", "neutral")
+    return [max(three, key=lambda label: r.probabilities[label]) for r in results]
+
+
+@register_model_system("attribution")
+def attribution_model(analyzer: Any, dataset: Any) -> list[list[tuple]]:
+    """Each document through the attribution head: ``(source, cue, content)`` offsets."""
+    documents = analyzer.attribution.predict_texts(
+        analyzer.encoder, list(dataset["text"]), analyzer.batch_size
+    )
+    return [[(a.source, a.cue, a.content) for a in doc] for doc in documents]
+
+
 # ---------------------------------------------------------------------------
 # The benchmarks
 
