@@ -50,3 +50,31 @@ def load_weights(module: nn.Module, directory: str | Path, device: str = "cpu") 
         raise FileNotFoundError(f"No model.safetensors in {directory}")
     module.load_state_dict(load_file(str(path), device=str(device)))
     return module.to(device).eval()
+
+
+class TaskModel:
+    """Base of each analysis' model: a trained head with its config, loaded and saved as above.
+
+    Subclasses set ``name``, ``head_class``, ``config_class`` and ``shipped_weights`` (the
+    folder inside the package that :meth:`load` reads by default).
+    """
+
+    name: str
+    head_class: type[nn.Module]
+    config_class: type
+    shipped_weights: Path
+
+    def __init__(self, head: nn.Module, config: Any) -> None:
+        self.head = head.eval()
+        self.config = config
+
+    @classmethod
+    def load(cls, directory: str | Path | None = None, device: str = "cpu") -> Any:
+        """Load weights saved by :meth:`save`; by default the weights shipped in the package."""
+        directory = Path(directory) if directory else cls.shipped_weights
+        config = load_config(cls.config_class, directory)
+        return cls(load_weights(cls.head_class(config), directory, device), config)
+
+    def save(self, directory: str | Path, card: str) -> Path:
+        """Write weights, config and model card to ``directory``."""
+        return save_head(self.head, self.config, directory, card)

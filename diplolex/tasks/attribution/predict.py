@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from diplolex.encoder import SharedEncoder
-from diplolex.persist import load_config, load_weights, save_head
+from diplolex.persist import TaskModel
 from diplolex.segment import split_sentences
 from diplolex.spans import bio_to_char_spans, clean_span, snap_to_words
 from diplolex.tasks.attribution.model import (
@@ -112,7 +112,7 @@ def _length(texts: Sequence[str], bounds: list, item: tuple[int, int]) -> int:
     return e - s
 
 
-class AttributionModel:
+class AttributionModel(TaskModel):
     """The attribution analysis: a head on the shared encoder plus its decoding rules.
 
     Args:
@@ -121,22 +121,9 @@ class AttributionModel:
     """
 
     name = "attribution"
-
-    def __init__(self, head: AttributionHead, config: AttributionConfig) -> None:
-        self.head = head.eval()
-        self.config = config
-
-    @classmethod
-    def load(cls, directory: str | Path | None = None, device: str = "cpu") -> AttributionModel:
-        """Load weights saved by :meth:`save`; by default the weights shipped in the package."""
-        directory = Path(directory) if directory else SHIPPED_WEIGHTS
-        config = load_config(AttributionConfig, directory)
-        head = load_weights(AttributionHead(config), directory, device)
-        return cls(head, config)
-
-    def save(self, directory: str | Path, card: str) -> Path:
-        """Write weights, config and model card to ``directory``."""
-        return save_head(self.head, self.config, directory, card)
+    head_class = AttributionHead
+    config_class = AttributionConfig
+    shipped_weights = SHIPPED_WEIGHTS
 
     @property
     def device(self) -> torch.device:

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from diplolex.encoder import EncodedBatch, SharedEncoder
-from diplolex.persist import load_config, load_weights, save_head
+from diplolex.persist import TaskModel
 from diplolex.spans import (
     bio_to_char_spans,
     clean_span,
@@ -60,7 +60,7 @@ class _Token:
     cue_probs: torch.Tensor
 
 
-class ConditionalityModel:
+class ConditionalityModel(TaskModel):
     """The conditionality analysis: a head on the shared encoder plus its decoding rules.
 
     Args:
@@ -69,22 +69,9 @@ class ConditionalityModel:
     """
 
     name = "conditionality"
-
-    def __init__(self, head: ConditionalityHead, config: ConditionalityConfig) -> None:
-        self.head = head.eval()
-        self.config = config
-
-    @classmethod
-    def load(cls, directory: str | Path | None = None, device: str = "cpu") -> ConditionalityModel:
-        """Load weights saved by :meth:`save`; by default the weights shipped in the package."""
-        directory = Path(directory) if directory else SHIPPED_WEIGHTS
-        config = load_config(ConditionalityConfig, directory)
-        head = load_weights(ConditionalityHead(config), directory, device)
-        return cls(head, config)
-
-    def save(self, directory: str | Path, card: str) -> Path:
-        """Write weights, config and model card to ``directory``."""
-        return save_head(self.head, self.config, directory, card)
+    head_class = ConditionalityHead
+    config_class = ConditionalityConfig
+    shipped_weights = SHIPPED_WEIGHTS
 
     def predict_texts(
         self,

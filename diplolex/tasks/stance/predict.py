@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, overload
 import torch
 
 from diplolex.encoder import EncodedBatch, SharedEncoder
-from diplolex.persist import load_config, load_weights, save_head
+from diplolex.persist import TaskModel
 from diplolex.segment import split_sentences
 from diplolex.tasks.stance import StanceResult
 from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
@@ -151,7 +151,7 @@ def check_pairs(texts: object, targets: object) -> tuple[list[str], list[str]]:
     return list(text_list), target_list
 
 
-class StanceModel:
+class StanceModel(TaskModel):
     """The stance analysis: a head on the shared encoder that scores (text, target) pairs.
 
     Args:
@@ -160,22 +160,9 @@ class StanceModel:
     """
 
     name = "stance"
-
-    def __init__(self, head: StanceHead, config: StanceConfig) -> None:
-        self.head = head.eval()
-        self.config = config
-
-    @classmethod
-    def load(cls, directory: str | Path | None = None, device: str = "cpu") -> StanceModel:
-        """Load weights saved by :meth:`save`; by default the weights shipped in the package."""
-        directory = Path(directory) if directory else SHIPPED_WEIGHTS
-        config = load_config(StanceConfig, directory)
-        head = load_weights(StanceHead(config), directory, device)
-        return cls(head, config)
-
-    def save(self, directory: str | Path, card: str) -> Path:
-        """Write weights, config and model card to ``directory``."""
-        return save_head(self.head, self.config, directory, card)
+    head_class = StanceHead
+    config_class = StanceConfig
+    shipped_weights = SHIPPED_WEIGHTS
 
     def probabilities(self, batch: EncodedBatch, n_texts: int) -> torch.Tensor:
         """``[n_texts, labels]`` probabilities of a pair-encoded batch, averaged over windows."""
