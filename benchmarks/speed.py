@@ -255,8 +255,9 @@ def run_speed(
         if len(AVAILABLE_TASKS) > 1:
             task_sets += [(task, (task,)) for task in AVAILABLE_TASKS]
         for name, tasks in task_sets:
+            task_weights = {t: w for t, w in (weights or {}).items() if t in tasks}
             runner = analyzer if name == "all" else diplolex.load(
-                batch_size=batch_size, tasks=list(tasks), weights=weights
+                batch_size=batch_size, tasks=list(tasks), weights=task_weights
             )  # fmt: skip
             timings[f"analyze:{name}"] = _timed(lambda r=runner: list(r.pipe(documents)), repeats)
             log(f"speed: analyze [{name}] {timings[f'analyze:{name}']:.2f} s")
