@@ -159,3 +159,17 @@ def test_every_span_matches_the_document_text(nlp, text):
     for c in doc.conditionals:
         assert c.condition.text and c.type in ("offer", "threat", "demand", "hypothetical")
         assert 0.0 <= c.score <= 1.0 and 0.0 <= c.type_score <= 1.0
+
+
+def test_stance_holder_comes_from_the_attribution_covering_the_target(nlp):
+    text = (
+        "Foreign Minister Ivan Petrov said on Monday that his government rejected "
+        "the truce proposal."
+    )
+    doc = nlp(text, targets=["the truce proposal"])
+    (attribution,) = doc.attributions
+    assert attribution.source.text == "Foreign Minister Ivan Petrov"
+    mentioned = [s for s in doc.stances if s.target.text == "the truce proposal"]
+    assert mentioned, doc.stances
+    assert mentioned[0].holder == "Foreign Minister Ivan Petrov"
+    assert mentioned[0].holder_span == attribution.source
