@@ -49,6 +49,7 @@ def test_table_format_shows_sentences_and_conditions(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "[1] 0-75 conditional" in out
     assert "condition:   if the prisoners were released" in out
+    assert "cue: said" in out and "source:  The ministry" in out
     assert "[2]" in out
 
 

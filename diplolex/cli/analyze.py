@@ -107,6 +107,13 @@ def format_table(doc: Document) -> str:
                 lines.append(f"    {c.type} ({c.type_score:.2f}) cue: {cue}")
                 lines.append(f"      condition:   {c.condition.text}")
                 lines.append(f"      consequence: {consequence}")
+        for a in doc.attributions:
+            if s.start <= a.cue.start < s.end:
+                source = a.source.text if a.source else "-"
+                resolved = f" (= {a.resolved_source.text})" if a.resolved_source else ""
+                lines.append(f"    attribution ({a.score:.2f}) cue: {a.cue.text}")
+                lines.append(f"      source:  {source}{resolved}")
+                lines.append(f"      content: {a.content.text}")
         for st in doc.stances:
             if s.start <= st.target.start < s.end:
                 lines.append(f"    stance {st.stance} ({st.score:.2f}) of {st.holder}")
