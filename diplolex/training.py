@@ -30,14 +30,21 @@ def encode_texts(
     texts: Sequence[str],
     batch_size: int = 64,
     log: Callable[[str], None] | None = None,
+    pairs: Sequence[str] | None = None,
 ) -> list[WindowFeatures]:
-    """Encode each text once and keep its first window (longer texts are cut at the window)."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    """Encode each text (with its ``pairs`` item first, for cross-encoders) once and keep its
+    first window; longer texts are cut at the window."""
+    if pairs is not None and len(pairs) != len(texts):
+        raise ValueError(f"{len(pairs)} pairs for {len(texts)} texts")
+    size = [len(t) + (len(pairs[i]) if pairs is not None else 0) for i, t in enumerate(texts)]
+    order = sorted(range(len(texts)), key=size.__getitem__)
     features: list[WindowFeatures | None] = [None] * len(texts)
     started = time.monotonic()
     for n, b in enumerate(range(0, len(order), batch_size)):
         idx = order[b : b + batch_size]
-        batch = encoder.encode([texts[i] for i in idx])
+        batch = encoder.encode(
+            [texts[i] for i in idx], pairs=None if pairs is None else [pairs[i] for i in idx]
+        )
         seen: set[int] = set()
         for w, local in enumerate(batch.text_index):
             if local in seen:

@@ -17,7 +17,8 @@ from diplolex.tasks.stance.predict import (
     select_passage,
     stance,
 )
-from diplolex.tasks.stance.train import Example, compute_loss, encode_pairs
+from diplolex.tasks.stance.train import Example, compute_loss
+from diplolex.training import encode_texts
 
 CLEAR = [
     # (text, target, label)
@@ -195,7 +196,7 @@ def test_a_few_training_steps_reduce_the_loss(shipped):
         ("The aid package is on the agenda.", "the aid package", 2),
         ("Fishing quotas were set for the year.", "the aid package", 3),
     ]
-    features = encode_pairs(encoder, [p[0] for p in pairs], [p[1] for p in pairs])
+    features = encode_texts(encoder, [p[0] for p in pairs], pairs=[p[1] for p in pairs])
     examples = [Example(f, label, 1.0) for f, (_, _, label) in zip(features, pairs)]
     torch.manual_seed(0)
     head = StanceHead(StanceConfig(dropout=0.0))

@@ -38,6 +38,7 @@ from diplolex.tasks.stance.predict import StanceModel, content_words, passages_f
 from diplolex.training import (
     WindowFeatures,
     batches,
+    encode_texts,
     linear_warmup_schedule,
     pad_features,
     seed_everything,
@@ -187,37 +188,6 @@ def _cache_key(passages: Sequence[str], targets: Sequence[str], max_tokens: int)
     return digest.hexdigest()[:16]
 
 
-def encode_pairs(
-    encoder: SharedEncoder,
-    passages: Sequence[str],
-    targets: Sequence[str],
-    batch_size: int = 64,
-    log: Callable[[str], None] | None = None,
-) -> list[WindowFeatures]:
-    """Encode each (target, passage) pair once and keep its first window, like
-    :func:`diplolex.training.encode_texts` does for single texts."""
-    order = sorted(range(len(passages)), key=lambda i: len(passages[i]) + len(targets[i]))
-    features: list[WindowFeatures | None] = [None] * len(passages)
-    started = time.monotonic()
-    for n, b in enumerate(range(0, len(order), batch_size)):
-        idx = order[b : b + batch_size]
-        batch = encoder.encode([passages[i] for i in idx], pairs=[targets[i] for i in idx])
-        seen: set[int] = set()
-        for w, local in enumerate(batch.text_index):
-            if local in seen:
-                continue
-            seen.add(local)
-            length = int(batch.attention_mask[w].sum())
-            features[idx[local]] = WindowFeatures(
-                batch.hidden_states[:, w, :length].to(torch.float16).cpu(),
-                batch.offsets[w][:length],
-            )
-        if log and n % 20 == 0:
-            done = min(b + batch_size, len(passages))
-            log(f"  encoded {done}/{len(passages)} pairs ({time.monotonic() - started:.0f}s)")
-    return features  # type: ignore[return-value]
-
-
 def cached_pair_features(
     encoder: SharedEncoder,
     passages: Sequence[str],
@@ -225,7 +195,8 @@ def cached_pair_features(
     cache_dir: str | Path | None,
     log: Callable[[str], None] = print,
 ) -> list[WindowFeatures]:
-    """:func:`encode_pairs`, stored in (and reread from) ``cache_dir`` when one is given.
+    """Encoded (target, passage) pairs (:func:`diplolex.training.encode_texts`), stored in (and
+    reread from) ``cache_dir`` when one is given.
 
     The cache is one safetensors file of all windows' hidden states, concatenated along the
     token axis, plus a JSON file of their lengths and offsets; its name hashes the inputs.
@@ -233,7 +204,7 @@ def cached_pair_features(
     from safetensors.torch import load_file, save_file
 
     if cache_dir is None:
-        return encode_pairs(encoder, passages, targets, log=log)
+        return encode_texts(encoder, passages, log=log, pairs=targets)
     key = _cache_key(passages, targets, encoder.max_tokens)
     folder = Path(cache_dir)
     states_path, meta_path = folder / f"{key}.safetensors", folder / f"{key}.json"
@@ -251,7 +222,7 @@ def cached_pair_features(
             )
             start += length
         return out
-    features = encode_pairs(encoder, passages, targets, log=log)
+    features = encode_texts(encoder, passages, log=log, pairs=targets)
     if not features:
         return features
     folder.mkdir(parents=True, exist_ok=True)
