@@ -120,13 +120,13 @@ class ConditionalityModel(TaskModel):
             windows = windows_of.get(i, [])
             score = float(conditional[windows].max()) if windows else 0.0
             cf_score = float(counterfactual[windows].max()) if windows else 0.0
-            tokens = [
-                _Token(off, w, t, span_probs[w, t], cue_probs[w, t])
-                for w in windows
-                for t, off in enumerate(batch.offsets[w])
-                if off is not None
-            ]
             if decode_all or score >= self.config.threshold:
+                tokens = [
+                    _Token(off, w, t, span_probs[w, t], cue_probs[w, t])
+                    for w in windows
+                    for t, off in enumerate(batch.offsets[w])
+                    if off is not None
+                ]
                 for condition, consequence, cond_score, cue in _decode_constructions(text, tokens):
                     window = _window_of(tokens, condition)
                     pending.append((i, condition, consequence, window, cond_score, cue))
