@@ -173,3 +173,15 @@ def test_stance_holder_comes_from_the_attribution_covering_the_target(nlp):
     assert mentioned, doc.stances
     assert mentioned[0].holder == "Foreign Minister Ivan Petrov"
     assert mentioned[0].holder_span == attribution.source
+
+
+def test_the_readme_example_gives_what_the_readme_shows():
+    import doctest
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    test = doctest.DocTestParser().get_doctest(readme, {}, "README.md", "README.md", 0)
+    assert test.examples, "README.md has no >>> example"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0

@@ -12,9 +12,7 @@ def _prf(prf) -> str:
     return f"P {prf.precision:.3f} / R {prf.recall:.3f} / F1 {prf.f1:.3f}"
 
 
-def attribution_card(
-    settings, dev: AttributionScores, epoch: int, minutes: float, switch_penalty: float = 0.0
-) -> str:
+def attribution_card(settings, dev: AttributionScores, epoch: int, minutes: float) -> str:
     """Render the card for a head trained with ``settings`` that scored ``dev``."""
     figures = [
         ("PolNeAR dev documents / gold relations", f"{dev.documents} / {dev.gold_relations}")
@@ -22,7 +20,6 @@ def attribution_card(
     figures += [(name, _prf(prf)) for name, prf in dev.rows()]
     figures += [
         ("selected epoch", str(epoch)),
-        ("decoding switch penalty (chosen on dev)", f"{switch_penalty:g}"),
         ("training time (2 shared CPU cores, encoding included)", f"{minutes:.0f} min"),
     ]
     return ModelCard(
@@ -31,10 +28,11 @@ def attribution_card(
             "Finds attribution relations (source, cue, content; definition: "
             "shared/docs/task-definitions.md, section 2) in whole documents. The head reads "
             "the shared encoder's per-sentence states, concatenates them in document order "
-            "and tags BIO source/cue/content over windows of 256 word pieces (stride 128), so "
-            "multi-sentence quotes are tagged in one sequence; rules then group each cue with "
-            "a content and a source, and resolve pronoun and bare-title sources to an earlier "
-            "named mention (docs/models/attribution.md)."
+            "and runs one small transformer layer over windows of 256 word pieces (stride "
+            "128), so multi-sentence quotes are seen in one sequence. A BIO tagger finds the "
+            "cues; for each cue, pointers choose the first and last token of its content and "
+            "of its source (or no source). Rules resolve pronoun and bare-title sources to an "
+            "earlier named mention (docs/models/attribution.md)."
         ),
         training_command=(
             "diplolex train attribution --data ../shared/data --out diplolex/weights/attribution"
@@ -42,9 +40,7 @@ def attribution_card(
         data=[
             "PolNeAR v1.0.0 train split (840 articles, US 2016 election news; months 1-10), "
             "spans normalised by diplolex.corpora.attribution.read_polnear",
-            "Only the first 280 train articles are used by default (max_train_docs), to keep "
-            "training CPU-feasible",
-            "Model selection (epoch, decoding penalty): PolNeAR dev (84 articles, month 11)",
+            "Model selection (epoch): PolNeAR dev (84 articles, month 11)",
             "PolNeAR has no license statement (see its PROVENANCE.txt); the articles are "
             "copyrighted news: these weights are trained on them, the texts are not shipped.",
         ],
@@ -54,9 +50,8 @@ def attribution_card(
             "text has other cue verbs and source types.",
             "The base model is uncased; a learned token-shape embedding (capitalised, all caps, "
             "quote, dash, ...) read from the original text gives the head casing back.",
-            "PolNeAR annotates each token in at most one attribution: nested attributions "
-            "(a quote inside a quote) are not found; the outer one is.",
-            "Grouping cues with contents and sources is rule-based (nearest span), and "
+            "A content or source is looked for only in the 256-word-piece window around its "
+            "cue (at least 64 word pieces on each side); one content and one source per cue.",
             "resolved_source is a heuristic with no coreference model.",
         ],
         settings=dataclasses.asdict(settings),

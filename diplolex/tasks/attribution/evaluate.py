@@ -1,4 +1,4 @@
-"""Scoring attribution predictions against PolNeAR-style records, and a rule baseline.
+"""Scoring attribution predictions against PolNeAR-style records.
 
 Scoring rules (:func:`score_attribution`), micro over documents (one item = one document,
 offsets into its text):
@@ -16,12 +16,10 @@ offsets into its text):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from diplolex import metrics
-from diplolex.spans import clean_span
 from diplolex.tasks.attribution.predict import AttributionPrediction
 
 ROLES = ("source", "cue", "content")
@@ -104,132 +102,3 @@ def score_attribution(
         gold_relations=sum(len(r["attributions"]) for r in records),
         **figures,
     )
-
-
-# ---------------------------------------------------------------------------
-# Rule baseline
-
-_WORD = re.compile(r"[\w’'\-]+|[^\w\s]")
-_QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
-_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "who"})
-_STOP_CAPS = frozenset({"The", "But", "And", "In", "On", "At", "For", "As", "If", "When", "A"})
-
-
-def rule_baseline(
-    text: str, sentences: Sequence[tuple[int, int]], verbs: frozenset[str]
-) -> list[AttributionPrediction]:
-    """A reporting-verb baseline, sentence by sentence (offsets into ``text``).
-
-    Rules:
-
-    * cue: the first word of the sentence (lower-cased) found in the reporting-verb lexicon
-      (:func:`diplolex.corpora.attribution.read_reporting_verbs`), or the phrase "according
-      to"; at most one cue a sentence.
-    * content: the quotation (with its marks) in the sentence when there is one; else for
-      "according to X, Y" the rest of the sentence after the first comma following the cue;
-      else the clause after the cue (a leading "that" dropped) to the sentence end; when the
-      cue ends the sentence ("..., he said."), the text before the source and cue.
-    * source: the pronoun or capitalised run (with up to two lower-case title words before
-      it) ending nearest before the cue within four words; else, for "said X" and
-      "according to X", the pronoun or capitalised run right after the cue; else ``None``.
-    """
-    out: list[AttributionPrediction] = []
-    for s0, s1 in sentences:
-        sentence = text[s0:s1]
-        words = [(m.start() + s0, m.end() + s0) for m in _WORD.finditer(sentence)]
-        cue = None
-        for k, (a, b) in enumerate(words):
-            w = text[a:b].lower()
-            if w == "according" and k + 1 < len(words) and text[slice(*words[k + 1])] == "to":
-                cue, cue_k, according = (a, words[k + 1][1]), k + 1, True
-                break
-            if w in verbs:
-                cue, cue_k, according = (a, b), k, False
-                break
-        if cue is None:
-            continue
-        source = _source_before(text, words, cue_k - (1 if according else 0))
-        after_source = None
-        if source is None or according:
-            after_source = _capital_run_after(text, words, cue_k + 1)
-            if according or after_source is not None:
-                source = after_source
-        content = None
-        quote = _QUOTE.search(sentence)
-        if quote:
-            content = (s0 + quote.start(), s0 + quote.end())
-        elif according:
-            comma = text.find(",", cue[1], s1)
-            if comma >= 0:
-                content = clean_span(text, comma + 1, s1)
-            elif source is not None and source[0] > s0:
-                content = clean_span(text, s0, cue[0])
-        else:
-            rest_start = cue[1]
-            if source is not None and source[0] >= cue[1]:
-                rest_start = source[1]
-            start, end = clean_span(text, rest_start, s1)
-            m = re.match(r"\s*,?\s*that\s+", text[start:end])
-            if m:
-                start += m.end()
-            if end - start >= 3 and re.search(r"\w", text[start:end]):
-                content = (start, end)
-            else:
-                left = source[0] if source is not None and source[1] <= cue[0] else cue[0]
-                content = clean_span(text, s0, left)
-        if content is None or content[1] <= content[0]:
-            continue
-        content = _trim_quote_end(text, content)
-        if source is not None and not (source[1] <= content[0] or source[0] >= content[1]):
-            source = None
-        out.append(AttributionPrediction(source=source, cue=cue, content=content, score=1.0))
-    return out
-
-
-def _trim_quote_end(text: str, span: tuple[int, int]) -> tuple[int, int]:
-    s, e = clean_span(text, *span)
-    return (s, e) if e > s else span
-
-
-def _source_before(text: str, words: list[tuple[int, int]], cue_k: int):
-    for k in range(cue_k - 1, max(-1, cue_k - 5), -1):
-        w = text[slice(*words[k])]
-        if w.lower() in _PRONOUNS:
-            return words[k]
-        if w[:1].isupper() and w not in _STOP_CAPS:
-            end = words[k][1]
-            j = k
-            while (
-                j - 1 >= 0
-                and text[slice(*words[j - 1])][:1].isupper()
-                and (text[slice(*words[j - 1])] not in _STOP_CAPS)
-            ):
-                j -= 1
-            titles = 0
-            while (
-                j - 1 >= 0
-                and titles < 2
-                and text[slice(*words[j - 1])].isalpha()
-                and text[slice(*words[j - 1])].islower()
-                and text[slice(*words[j - 1])] not in ("said", "and", "but", "that", "to")
-            ):
-                j -= 1
-                titles += 1
-            if j - 1 >= 0 and text[slice(*words[j - 1])].lower() == "the":
-                j -= 1
-            return (words[j][0], end)
-    return None
-
-
-def _capital_run_after(text: str, words: list[tuple[int, int]], k: int):
-    if k >= len(words):
-        return None
-    w = text[slice(*words[k])]
-    if w.lower() in _PRONOUNS:
-        return words[k]
-    if not w[:1].isupper():
-        return None
-    j = k
-    while j + 1 < len(words) and text[slice(*words[j + 1])][:1].isupper():
-        j += 1
-    return (words[k][0], words[j][1])

@@ -3,17 +3,18 @@
 Decoding, in order:
 
 1. Tag every token of the document (windows of consecutive sentences; each token takes the
-   tags of the window whose centre is closest to it) and read BIO spans of ``source``,
-   ``cue`` and ``content`` (edges tidied: whole words, no outer whitespace, no final ``.,;:``).
-2. Group (:func:`group_spans`): each cue takes the nearest content (see there), then a source
-   in the cue's sentence, else ``None``.
+   tags of the window whose centre is closest to it) and read the BIO spans of ``cue``
+   (:func:`decode_cues`).
+2. Point (:func:`point_spans`): in the window that owns a cue's first token, the head scores
+   every token as the first or last token of that cue's content and source; the best
+   content and the best source (or none) are kept. Edges are tidied: whole words, no outer
+   whitespace, no final ``.,;:``, no leading complementizer "that" in a content.
 3. Resolve pronoun and bare-title sources to an earlier named mention
    (:mod:`diplolex.tasks.attribution.resolve`).
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -25,9 +26,10 @@ import torch
 from diplolex.encoder import SharedEncoder
 from diplolex.persist import TaskModel
 from diplolex.segment import split_sentences
-from diplolex.spans import bio_to_char_spans, clean_span, snap_to_words
+from diplolex.spans import clean_span, snap_to_words
 from diplolex.tasks.attribution.model import (
     LABELS,
+    NUM_TAGS,
     AttributionConfig,
     AttributionHead,
     DocumentTokens,
@@ -49,9 +51,10 @@ Offsets = tuple[int, int]
 class AttributionPrediction:
     """One attribution, with offsets into the document text.
 
-    ``score`` is the mean probability of the predicted tag over the tokens of its source, cue
-    and content. ``resolved_source`` is the earlier named mention a pronoun or bare-title
-    source refers to (``None`` when the source is a name, absent, or the resolver is unsure).
+    ``score`` is the mean tag probability of the cue's tokens times the geometric mean of the
+    probabilities of the content's first and last token. ``resolved_source`` is the earlier
+    named mention a pronoun or bare-title source refers to (``None`` when the source is a
+    name, absent, or the resolver is unsure).
     """
 
     source: Offsets | None
@@ -60,15 +63,6 @@ class AttributionPrediction:
     score: float
     resolved_source: Offsets | None = None
     resolved_score: float | None = None
-
-
-@dataclass(frozen=True)
-class TaggedSpan:
-    label: str
-    start: int
-    end: int
-    score: float
-    tokens: int
 
 
 def encode_documents(
@@ -165,47 +159,77 @@ class AttributionModel(TaskModel):
         self, texts: list[str], docs: list[DocumentTokens], windows_per_pass: int = 16
     ) -> list[list[AttributionPrediction]]:
         """Analyse documents already turned into token sequences."""
-        probs = self.tag_probabilities(docs, windows_per_pass)
         out = []
-        for text, doc, p in zip(texts, docs, probs):
-            spans = decode_spans(text, doc, p, self.config.switch_penalty)
-            sentences = doc_sentences(doc, text)
-            out.append(resolve_sources(text, sentences, group_spans(text, spans, sentences)))
+        for text, doc in zip(texts, docs):
+            relations = self._relations(text, doc, windows_per_pass)
+            out.append(resolve_sources(text, doc_sentences(doc, text), relations))
         return out
 
-    def tag_probabilities(
-        self, docs: list[DocumentTokens], windows_per_pass: int = 16
-    ) -> list[torch.Tensor]:
-        """Per document, ``[tokens, NUM_TAGS]`` tag probabilities (centre-most window wins)."""
-        cfg = self.config
-        plan: list[tuple[int, int, int]] = []
-        owners: list[list[int]] = []
-        firsts: list[int] = []
-        for d, doc in enumerate(docs):
-            n = len(doc.offsets)
-            starts = window_starts(n, cfg.window_tokens, cfg.stride) if n else []
-            firsts.append(len(plan))
-            plan += [(d, s, min(n, s + cfg.window_tokens)) for s in starts]
-            owners.append(owner_windows(n, starts, cfg.window_tokens) if n else [])
-        window_probs: list[torch.Tensor] = []
-        device = self.device
+    def _relations(
+        self, text: str, doc: DocumentTokens, windows_per_pass: int
+    ) -> list[AttributionPrediction]:
+        """Tag the document's windows, read its cues, point from each cue to its spans."""
+        n = len(doc.offsets)
+        if n == 0:
+            return []
+        cfg, device = self.config, self.device
+        starts = window_starts(n, cfg.window_tokens, cfg.stride)
+        owners = torch.tensor(owner_windows(n, starts, cfg.window_tokens))
+        plan = [(0, s, min(n, s + cfg.window_tokens)) for s in starts]
+        probs = torch.zeros(n, NUM_TAGS)
+        passes = []
         for b in range(0, len(plan), windows_per_pass):
             group = plan[b : b + windows_per_pass]
-            states, mask, shapes, starts = stack_windows(docs, group)
+            states, mask, shapes, sentence_starts = stack_windows([doc], group)
             with torch.inference_mode():
-                logits = self.head(
-                    states.to(device), mask.to(device), shapes.to(device), starts.to(device)
-                )
-            window_probs += list(logits.float().softmax(-1).cpu())
-        results = []
-        for d, doc in enumerate(docs):
-            n = len(doc.offsets)
-            probs = torch.zeros(n, 1 + 2 * len(LABELS))
-            for t in range(n):
-                w = firsts[d] + owners[d][t]
-                probs[t] = window_probs[w][t - plan[w][1]]
-            results.append(probs)
-        return results
+                logits, hidden = self.head(
+                    states.to(device), mask.to(device), shapes.to(device),
+                    sentence_starts.to(device),
+                )  # fmt: skip
+            window_probs = logits.float().softmax(-1).cpu()
+            for k, (_, start, _) in enumerate(group):
+                own = (owners == b + k).nonzero().squeeze(-1)
+                probs[own] = window_probs[k, own - start]
+            passes.append((b, group, hidden, mask.to(device)))
+        cues = decode_cues(text, doc, probs)
+        out = []
+        for b, group, hidden, mask in passes:
+            mine = [c for c in cues if b <= int(owners[c.first]) < b + len(group)]
+            if not mine:
+                continue
+            rows = []
+            for c in mine:
+                w = int(owners[c.first]) - b
+                _, start, end = group[w]
+                rows.append((w, c.first - start, min(c.last, end - 1) - start))
+            with torch.inference_mode():
+                logits, no_source = self.head.point(hidden, mask, torch.tensor(rows, device=device))
+            pointers = point_spans(logits.float().cpu(), no_source.float().cpu(), cfg)
+            for c, (_, start, _), found in zip(mine, (group[r[0]] for r in rows), pointers):
+                relation = _relation(text, doc, c, start, found)
+                if relation is not None:
+                    out.append(relation)
+        return sorted(out, key=lambda a: a.cue)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A cue span read from the tags: token indices (inclusive) and character offsets."""
+
+    first: int
+    last: int
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Pointed:
+    """One cue's pointer decision, in window-relative token indices (inclusive)."""
+
+    content: tuple[int, int]
+    content_probability: float
+    source: tuple[int, int] | None
 
 
 def doc_sentences(doc: DocumentTokens, text: str) -> list[Offsets]:
@@ -219,80 +243,106 @@ def doc_sentences(doc: DocumentTokens, text: str) -> list[Offsets]:
     return [(s, e) for s, e in found.values()]
 
 
-def smooth_labels(probs: torch.Tensor, switch_penalty: float) -> tuple[list[int], list[float]]:
-    """The best label path (0 = outside, ``1 + i`` = ``LABELS[i]``) and each token's score.
+def decode_cues(text: str, doc: DocumentTokens, probs: torch.Tensor) -> list[Cue]:
+    """Cue spans: maximal runs of tokens whose most probable label is ``cue``.
 
-    Viterbi over labels, not BIO tags: a token's label score is ``log(P(B) + P(I))`` of that
-    label, and every step between outside and content costs ``switch_penalty`` (nats), which
-    keeps a long content from breaking into pieces where single tokens waver (steps into and
-    out of the short source and cue spans cost nothing). Returns the path and, per token, the
-    probability of its label on the path.
+    A token's label probability is the sum of its begin and inside tags': adjacent cue tokens
+    always form one cue (two cues side by side hardly occur, while a cue's tokens often
+    waver between begin and inside: "has" "learned"). Edges are tidied: whole words, no
+    outer whitespace, no final ``.,;:`` (a cue of punctuation only, the colon of
+    "Trump: ...", keeps its punctuation). ``score`` is the mean cue probability of the run.
     """
-    import numpy as np
-
-    p = probs.double().numpy()
-    labels = np.concatenate([p[:, :1], p[:, 1::2] + p[:, 2::2]], axis=1)  # [n, 4]
-    emit = np.log(np.clip(labels, 1e-9, None))
-    n, k = emit.shape
-    content = 1 + LABELS.index("content")
-    change = np.zeros((k, k))
-    change[0, content] = change[content, 0] = -switch_penalty
-    score = emit[0].copy()
-    back = np.zeros((n, k), dtype=np.int64)
-    for t in range(1, n):
-        total = score[:, None] + change
-        back[t] = total.argmax(0)
-        score = total.max(0) + emit[t]
-    path = [int(score.argmax())]
-    for t in range(n - 1, 0, -1):
-        path.append(int(back[t, path[-1]]))
-    path.reverse()
-    return path, [float(labels[t, path[t]]) for t in range(n)]
-
-
-def decode_spans(
-    text: str, doc: DocumentTokens, probs: torch.Tensor, switch_penalty: float = 0.0
-) -> list[TaggedSpan]:
-    """Spans of every role from per-token probabilities, with tidy edges.
-
-    With ``switch_penalty`` 0, plain BIO decoding of each token's most probable tag; above 0,
-    :func:`smooth_labels` chooses the labels, and a run of one label is cut into two spans
-    where a token's begin tag is more than twice as probable as its inside tag.
-    """
-    if len(doc.offsets) == 0:
-        return []
-    if switch_penalty > 0:
-        path, scores = smooth_labels(probs, switch_penalty)
-        tags = []
-        for t, label in enumerate(path):
-            if label == 0:
-                tags.append(0)
-                continue
-            b, i = float(probs[t, 2 * label - 1]), float(probs[t, 2 * label])
-            fresh = t == 0 or path[t - 1] != label or b > 2 * i
-            tags.append(2 * label - 1 if fresh else 2 * label)
-    else:
-        best = probs.max(-1)
-        tags = best.indices.tolist()
-        scores = best.values.tolist()
-    spans = []
-    token_starts = [s for s, _ in doc.offsets]
-    for label, start, end, score in bio_to_char_spans(tags, doc.offsets, LABELS, scores):
-        tokens = max(
-            1, bisect.bisect_left(token_starts, end) - bisect.bisect_left(token_starts, start)
-        )
-        s, e = snap_to_words(text, start, end)
-        if label == "cue" and not any(c.isalnum() for c in text[s:e]):
-            s, e = _strip(text, s, e)  # a punctuation cue: the colon of "Trump: ..."
-        else:
-            s, e = clean_span(text, s, e)
-        if label == "content":
-            while s < e and (text[s] in ".,;:" or text[s].isspace()):
-                s += 1
-            s = _drop_that(text, s, e)
+    labels = torch.cat([probs[:, :1], probs[:, 1::2] + probs[:, 2::2]], dim=1)
+    cue = 1 + LABELS.index("cue")
+    is_cue = (labels.argmax(-1) == cue).tolist()
+    cue_probability = labels[:, cue].tolist()
+    runs: list[list[int]] = []
+    for t, inside in enumerate(is_cue):
+        if inside and t > 0 and is_cue[t - 1]:
+            runs[-1].append(t)
+        elif inside:
+            runs.append([t])
+    cues = []
+    for run in runs:
+        s, e = snap_to_words(text, doc.offsets[run[0]][0], doc.offsets[run[-1]][1])
+        s, e = clean_span(text, s, e) if any(c.isalnum() for c in text[s:e]) else _strip(text, s, e)
         if e > s:
-            spans.append(TaggedSpan(label, s, e, score, tokens))
-    return spans
+            score = sum(cue_probability[t] for t in run) / len(run)
+            cues.append(Cue(run[0], run[-1], s, e, score))
+    return cues
+
+
+def point_spans(
+    logits: torch.Tensor, no_source: torch.Tensor, config: AttributionConfig
+) -> list[Pointed]:
+    """The best content and source of each cue from the head's pointer logits.
+
+    Content: the pair (first, last), ``first <= last`` and at most ``max_content_tokens``
+    long, with the highest summed log-probability. Source: ``None`` when "no source" is more
+    probable than every token as the source's first token; else the best pair as for the
+    content, at most ``max_source_tokens`` long.
+    """
+    content, content_logp = _best_pairs(
+        logits[:, :, 0].log_softmax(-1), logits[:, :, 1].log_softmax(-1),
+        config.max_content_tokens,
+    )  # fmt: skip
+    with_null = torch.cat([logits[:, :, 2], no_source[:, None]], dim=1).log_softmax(-1)
+    source, _ = _best_pairs(
+        with_null[:, :-1], logits[:, :, 3].log_softmax(-1), config.max_source_tokens
+    )
+    has_source = with_null[:, :-1].max(-1).values > with_null[:, -1]
+    return [
+        Pointed(
+            content[c],
+            float(content_logp[c].div(2).exp()),
+            source[c] if has_source[c] else None,
+        )
+        for c in range(logits.shape[0])
+    ]
+
+
+def _best_pairs(
+    first: torch.Tensor, last: torch.Tensor, longest: int
+) -> tuple[list[tuple[int, int]], torch.Tensor]:
+    """Per row, the ``(i, j)`` maximising ``first[i] + last[j]`` with ``0 <= j - i < longest``."""
+    tokens = first.shape[1]
+    i = torch.arange(tokens)
+    gap = i[None, :] - i[:, None]
+    allowed = (gap >= 0) & (gap < longest)
+    total = (first[:, :, None] + last[:, None, :]).masked_fill(~allowed, float("-inf"))
+    best = total.flatten(1).max(-1)
+    pairs = [(int(k) // tokens, int(k) % tokens) for k in best.indices]
+    return pairs, best.values
+
+
+def _relation(
+    text: str, doc: DocumentTokens, cue: Cue, window_start: int, found: Pointed
+) -> AttributionPrediction | None:
+    """Character spans of one pointed relation; ``None`` when its content is empty."""
+    first, last = found.content
+    s, e = snap_to_words(
+        text, doc.offsets[window_start + first][0], doc.offsets[window_start + last][1]
+    )
+    s, e = clean_span(text, s, e)
+    while s < e and (text[s] in ".,;:" or text[s].isspace()):
+        s += 1
+    s = _drop_that(text, s, e)
+    if e <= s:
+        return None
+    source = None
+    if found.source is not None:
+        first, last = found.source
+        a, b = snap_to_words(
+            text, doc.offsets[window_start + first][0], doc.offsets[window_start + last][1]
+        )
+        a, b = clean_span(text, a, b)
+        source = (a, b) if b > a else None
+    return AttributionPrediction(
+        source=source,
+        cue=(cue.start, cue.end),
+        content=(s, e),
+        score=cue.score * found.content_probability,
+    )
 
 
 def _strip(text: str, s: int, e: int) -> Offsets:
@@ -309,175 +359,3 @@ _THAT = re.compile(r"that\s+", re.IGNORECASE)
 def _drop_that(text: str, s: int, e: int) -> int:
     m = _THAT.match(text, s, e)
     return m.end() if m and m.end() < e else s
-
-
-# ---------------------------------------------------------------------------
-# Grouping spans into relations
-
-_GLUE = re.compile(r"[ \t\xa0,.;:\-–—\"“”'‘’()]*")
-_CLOSING = frozenset("\"”'’»")
-_OPENING = frozenset("\"“'‘«")
-
-
-def group_spans(
-    text: str, spans: list[TaggedSpan], sentences: list[Offsets] | None = None
-) -> list[AttributionPrediction]:
-    """Tie each cue to a content and a source.
-
-    Rules:
-
-    * content: first, a cue standing between a content that ends with a closing quotation
-      mark and one that starts with an opening mark, with nothing but punctuation (full
-      stops included), spaces and sources between them on one line ("X," Petrov said, "Y"),
-      takes both, as one span from the first to the last (PolNeAR's convention for a
-      discontinuous content). Then the
-      remaining (cue, content) pairs at most 400 characters apart are ranked by a cost, and
-      matched one to one, cheapest first. The cost is the number of characters between them;
-      plus 20 for a content before its cue (a quote before "he said": less usual than one
-      after), plus 500 when another cue lies between them, plus 1000 when the content does
-      not reach into the cue's sentence. A cue left without a content is dropped, and so is
-      a content left without a cue.
-    * source: among the sources in the cue's sentence (``sentences``, when given) that lie
-      between the previous kept cue (or the content before the cue) and the next kept cue
-      (or the content after it), the nearest one before the cue, else the nearest after it ("said
-      Petrov"); else the source of the previous relation in the same sentence ("Petrov
-      said X, adding that Y"); else ``None`` (agentless passive: "it was reported that ...").
-    """
-    cues = sorted((s for s in spans if s.label == "cue"), key=lambda s: s.start)
-    contents = sorted((s for s in spans if s.label == "content"), key=lambda s: s.start)
-    sources = sorted((s for s in spans if s.label == "source"), key=lambda s: s.start)
-    sentences = sorted(sentences or [])
-    sentence_starts = [s for s, _ in sentences]
-    content_starts = [x.start for x in contents]
-    content_ends = [x.end for x in contents]  # spans of one tag sequence: also sorted
-    cue_starts = [x.start for x in cues]
-
-    def sentence_of(position: int) -> Offsets:
-        k = bisect.bisect_right(sentence_starts, position) - 1
-        if k >= 0 and position < sentences[k][1]:
-            return sentences[k]
-        return 0, len(text)
-
-    def cue_between(lo: int, hi: int) -> bool:
-        k = bisect.bisect_left(cue_starts, lo)
-        return k < len(cues) and cues[k].end <= hi
-
-    chosen: dict[int, list[int]] = {}
-    taken: set[int] = set()
-    for c, cue in enumerate(cues):
-        i = bisect.bisect_right(content_ends, cue.start) - 1
-        while i >= 0 and i in taken:
-            i -= 1
-        j = bisect.bisect_left(content_starts, cue.end)
-        while j < len(contents) and j in taken:
-            j += 1
-        if i >= 0 and j < len(contents):
-            left, right = contents[i], contents[j]
-            if (
-                text[left.end - 1] in _CLOSING
-                and text[right.start] in _OPENING
-                and _only_glue(text, left.end, cue.start, sources)
-                and _only_glue(text, cue.end, right.start, sources)
-            ):
-                chosen[c] = [i, j]
-                taken |= {i, j}
-    pairs = []
-    for c, cue in enumerate(cues):
-        if c in chosen:
-            continue
-        s_start, s_end = sentence_of(cue.start)
-        candidates = []
-        i = bisect.bisect_right(content_ends, cue.start) - 1
-        while i >= 0 and cue.start - contents[i].end <= 400:
-            candidates.append(i)
-            i -= 1
-        j = bisect.bisect_left(content_starts, cue.end)
-        while j < len(contents) and contents[j].start - cue.end <= 400:
-            candidates.append(j)
-            j += 1
-        for i in candidates:
-            x = contents[i]
-            if i in taken or (x.start < cue.end and cue.start < x.end):
-                continue
-            if x.end <= cue.start:
-                gap, lo, hi, cost = cue.start - x.end, x.end, cue.start, 20
-            else:
-                gap, lo, hi, cost = x.start - cue.end, cue.end, x.start, 0
-            cost += gap
-            if cue_between(lo, hi):
-                cost += 500
-            if not (x.start < s_end and s_start < x.end):
-                cost += 1000
-            pairs.append((cost, c, i))
-    for _, c, i in sorted(pairs):
-        if c in chosen or i in taken:
-            continue
-        chosen[c] = [i]
-        taken.add(i)
-
-    out: list[AttributionPrediction] = []
-    last_source: dict[Offsets, tuple[TaggedSpan, int]] = {}
-    kept = [c for c in range(len(cues)) if c in chosen]
-    for k, c in enumerate(kept):
-        cue = cues[c]
-        parts = [contents[i] for i in chosen[c]]
-        prev_cue = cues[kept[k - 1]].end if k > 0 else 0
-        next_cue = cues[kept[k + 1]].start if k + 1 < len(kept) else len(text)
-        low = max([prev_cue] + [x.end for x in parts if x.end <= cue.start])
-        high = min([next_cue] + [x.start for x in parts if x.start >= cue.end])
-        sentence = sentence_of(cue.start)
-        low, high = max(low, sentence[0]), min(high, sentence[1])
-        source = _pick_source(cue, sources, low, high)
-        if source is None and sentence in last_source:
-            source = last_source[sentence][0]
-        if source is not None:
-            last_source[sentence] = (source, c)
-        content = (min(x.start for x in parts), max(x.end for x in parts))
-        members = [cue, *parts] + ([source] if source else [])
-        tokens = sum(p.tokens for p in members)
-        score = sum(p.score * p.tokens for p in members) / max(1, tokens)
-        out.append(
-            AttributionPrediction(
-                source=(source.start, source.end) if source else None,
-                cue=(cue.start, cue.end),
-                content=content,
-                score=score,
-            )
-        )
-    return out
-
-
-def _only_glue(text: str, start: int, end: int, sources: list[TaggedSpan]) -> bool:
-    """Whether ``text[start:end]`` holds only punctuation, spaces and source spans."""
-    if end < start or end - start > 200:
-        return False
-    pos = start
-    k = max(0, bisect.bisect_left([x.start for x in sources], start) - 1)
-    for s in sources[k:]:
-        if s.start >= end:
-            break
-        if s.end <= start:
-            continue
-        gap = _GLUE.match(text, pos, s.start)
-        if gap is None or gap.end() < s.start:
-            return False
-        pos = s.end
-    gap = _GLUE.match(text, pos, end)
-    return gap is not None and gap.end() >= end
-
-
-def _pick_source(
-    cue: TaggedSpan, sources: list[TaggedSpan], low: int, high: int
-) -> TaggedSpan | None:
-    k = bisect.bisect_left([s.start for s in sources], cue.start)
-    for s in reversed(sources[max(0, k - 50) : k]):
-        if s.start < low:
-            break
-        if s.end <= cue.start:
-            return s
-    for s in sources[k : k + 50]:
-        if s.end > high:
-            break
-        if s.start >= cue.end:
-            return s
-    return None

@@ -2,16 +2,20 @@
 
 Each article is segmented with :func:`diplolex.segment.split_sentences`, its sentences are
 encoded once by the frozen base encoder (states kept in memory as float16), and the head is
-trained on windows of consecutive sentences' tokens with one BIO tag per token.
+trained on windows of consecutive sentences' tokens. The loss is the sum of two
+cross-entropies:
 
-Tags: sources and cues are tagged first, then contents in order of their start; a token keeps
-the first tag it gets. So a content that covers its own cue (PolNeAR's discontinuous "X,"
-he said, "Y", read as one covering span) is tagged as two content pieces around the source
-and cue, and of two overlapping contents the earlier-starting (outer) one keeps the tokens.
+* tags: one BIO tag per token. Sources and cues are tagged first, then contents in order of
+  their start; a token keeps the first tag it gets. So a content that covers its own cue
+  (PolNeAR's discontinuous "X," he said, "Y", read as one covering span) is tagged as two
+  content pieces around the source and cue.
+* pointers: for each gold relation whose cue, content and source lie in the window, the first
+  and last token of its content and of its source (or "no source") given its gold cue.
 """
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,22 +43,45 @@ from diplolex.training import linear_warmup_schedule, seed_everything
 class TrainingSettings:
     """What ``diplolex train attribution`` varies; the defaults reproduce the shipped weights."""
 
-    epochs: int = 4
+    epochs: int = 10
     batch_size: int = 8  # windows of up to 256 word pieces
     learning_rate: float = 1e-3
     weight_decay: float = 0.01
     seed: int = 13
     use_shape: bool = True
-    max_train_docs: int | None = 280  # first articles of PolNeAR train; None = all 840
+    max_train_docs: int | None = None  # the first N articles of PolNeAR train (None: all)
     cache_dir: str | None = None  # folder of encoded-feature chunks (see load_split)
 
 
 @dataclass
 class Example:
-    """One training document: its tokens and one tag per token."""
+    """One training document: its tokens, one tag per token and its relations as token
+    indices ``(cue first, cue last, content first, content last, source first, source last)``
+    (the source pair is ``-1, -1`` when there is none)."""
 
     doc: DocumentTokens
     tags: list[int]
+    relations: list[tuple[int, int, int, int, int, int]]
+
+
+def make_example(record: dict, doc: DocumentTokens) -> Example:
+    """The tags and token-index relations of one PolNeAR record."""
+    starts = [s for s, _ in doc.offsets]
+    ends = [e for _, e in doc.offsets]
+
+    def tokens(span: dict | None) -> tuple[int, int] | None:
+        if span is None:
+            return -1, -1
+        first = bisect.bisect_right(ends, span["start"])
+        last = bisect.bisect_left(starts, span["end"]) - 1
+        return (first, last) if first <= last else None
+
+    relations = []
+    for a in record["attributions"]:
+        cue, content, source = tokens(a["cue"]), tokens(a["content"]), tokens(a["source"])
+        if cue and content and source:
+            relations.append((*cue, *content, *source))
+    return Example(doc, document_tags(record, doc), relations)
 
 
 def document_tags(record: dict, doc: DocumentTokens) -> list[int]:
@@ -93,13 +120,42 @@ def compute_loss(
     examples: list[Example],
     windows: list[tuple[int, int, int]],
 ) -> torch.Tensor:
-    """Mean token cross-entropy over the windows ``(example, start, end)``."""
+    """Tag cross-entropy plus pointer cross-entropy over the windows ``(example, start, end)``
+    (each a mean over its tokens or its pointers)."""
     states, mask, shapes, starts = stack_windows([e.doc for e in examples], windows)
-    logits = head(states, mask, shapes, starts)
+    logits, hidden = head(states, mask, shapes, starts)
     target = torch.full(mask.shape, -100, dtype=torch.long)
+    rows = []
     for i, (d, start, end) in enumerate(windows):
         target[i, : end - start] = torch.tensor(examples[d].tags[start:end])
-    return F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=-100)
+        for relation in examples[d].relations:
+            inside = [k for k in relation if k != -1]
+            if start <= min(inside) and max(inside) < end:
+                rows.append([i] + [k - start if k != -1 else -1 for k in relation])
+    loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=-100)
+    if rows:
+        loss = loss + pointer_loss(head, hidden, mask, torch.tensor(rows))
+    return loss
+
+
+def pointer_loss(
+    head: AttributionHead, hidden: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor
+) -> torch.Tensor:
+    """Mean cross-entropy of the four pointers for ``rows`` ``[n, 7]``: window, then the six
+    window-relative indices of :class:`Example` relations."""
+    logits, no_source = head.point(hidden, mask, rows[:, :3])
+    window_tokens = logits.shape[1]
+    has_source = rows[:, 5] >= 0
+    source_first = torch.where(has_source, rows[:, 5], window_tokens)
+    with_null = torch.cat([logits[:, :, 2], no_source[:, None]], dim=1)
+    loss = (
+        F.cross_entropy(logits[:, :, 0], rows[:, 3])
+        + F.cross_entropy(logits[:, :, 1], rows[:, 4])
+        + F.cross_entropy(with_null, source_first)
+    )
+    if has_source.any():
+        loss = loss + F.cross_entropy(logits[has_source, :, 3], rows[has_source, 6])
+    return loss / 4
 
 
 def training_windows(
@@ -204,7 +260,7 @@ def train(
     dev_records, dev_docs = load_split("dev", data_dir, encoder, settings.cache_dir, log)
     encoded_at = time.monotonic()
     log(f"features ready in {encoded_at - started:.0f}s")
-    examples = [Example(d, document_tags(r, d)) for r, d in zip(train_records, train_docs)]
+    examples = [make_example(r, d) for r, d in zip(train_records, train_docs)]
 
     head = AttributionHead(config)
     optimizer = torch.optim.AdamW(
