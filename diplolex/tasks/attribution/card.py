@@ -20,7 +20,10 @@ def attribution_card(settings, dev: AttributionScores, epoch: int, minutes: floa
     figures += [(name, _prf(prf)) for name, prf in dev.rows()]
     figures += [
         ("selected epoch", str(epoch)),
-        ("training time (2 shared CPU cores, encoding included)", f"{minutes:.0f} min"),
+        (
+            "training time (2 CPU cores; encoding included unless read from cache_dir)",
+            f"{minutes:.0f} min",
+        ),
     ]
     return ModelCard(
         task="attribution",
@@ -49,10 +52,12 @@ def attribution_card(settings, dev: AttributionScores, epoch: int, minutes: floa
             "English news; trained on one domain (US election coverage, 2015-2016): diplomatic "
             "text has other cue verbs and source types.",
             "The base model is uncased; a learned token-shape embedding (capitalised, all caps, "
-            "quote, dash, ...) read from the original text gives the head casing back.",
+            "quote, dash, ...) read from the original text gives the head casing back. On "
+            "PolNeAR dev it made no measurable difference (docs/models/attribution.md, "
+            '"Casing").',
             "A content or source is looked for only in the 256-word-piece window around its "
             "cue (at least 64 word pieces on each side); one content and one source per cue.",
             "resolved_source is a heuristic with no coreference model.",
         ],
-        settings=dataclasses.asdict(settings),
+        settings={k: v for k, v in dataclasses.asdict(settings).items() if k != "cache_dir"},
     ).render()
