@@ -237,6 +237,13 @@ def test_cues_are_read_from_the_tags_with_tidy_edges():
     assert [text[c.start : c.end] for c in cues] == ["has learned on", ":", "failed"]
     assert cues[0].first == words.index("has") and cues[0].last == words.index("on")
     assert all(c.score == pytest.approx(0.91) for c in cues)  # begin + inside probability
+    # "Monday" is a likely cue token, not the most likely label: taken in above 0.3 only
+    monday = words.index("Monday")
+    probs[monday, 4], probs[monday, 0] = 0.35, 0.6
+    widened = decode_cues(text, doc, probs, extend_above=0.3)
+    assert text[widened[0].start : widened[0].end] == "has learned on Monday"
+    assert decode_cues(text, doc, probs, extend_above=0.4)[0] == cues[0]
+    assert decode_cues(text, doc, probs, min_score=0.95) == []
 
 
 def _logits(rows: list[dict[int, float]], tokens: int) -> torch.Tensor:

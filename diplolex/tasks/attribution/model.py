@@ -64,6 +64,8 @@ class AttributionConfig:
     max_cue_distance: int = 128  # relative positions to the cue are clipped to this
     max_content_tokens: int = 200  # decoding: longest content, in word pieces
     max_source_tokens: int = 32  # decoding: longest source, in word pieces
+    cue_extend_above: float = 0.3  # decoding: a cue takes in neighbours this cue-probable
+    min_cue_score: float = 0.5  # decoding: weaker cues are dropped
     max_tokens: int = DEFAULT_MAX_TOKENS
     base_model_sha256: str = BASE_MODEL_SHA256
     labels: list[str] = field(default_factory=lambda: list(LABELS))

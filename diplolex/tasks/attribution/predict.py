@@ -3,7 +3,7 @@
 Decoding, in order:
 
 1. Tag every token of the document (windows of consecutive sentences; each token takes the
-   tags of the window whose centre is closest to it) and read the BIO spans of ``cue``
+   tags of the window whose centre is closest to it) and read the spans of ``cue``
    (:func:`decode_cues`).
 2. Point (:func:`point_spans`): in the window that owns a cue's first token, the head scores
    every token as the first or last token of that cue's content and source; the best
@@ -191,7 +191,7 @@ class AttributionModel(TaskModel):
                 own = (owners == b + k).nonzero().squeeze(-1)
                 probs[own] = window_probs[k, own - start]
             passes.append((b, group, hidden, mask.to(device)))
-        cues = decode_cues(text, doc, probs)
+        cues = decode_cues(text, doc, probs, cfg.cue_extend_above, cfg.min_cue_score)
         out = []
         for b, group, hidden, mask in passes:
             mine = [c for c in cues if b <= int(owners[c.first]) < b + len(group)]
@@ -243,31 +243,47 @@ def doc_sentences(doc: DocumentTokens, text: str) -> list[Offsets]:
     return [(s, e) for s, e in found.values()]
 
 
-def decode_cues(text: str, doc: DocumentTokens, probs: torch.Tensor) -> list[Cue]:
-    """Cue spans: maximal runs of tokens whose most probable label is ``cue``.
+def decode_cues(
+    text: str,
+    doc: DocumentTokens,
+    probs: torch.Tensor,
+    extend_above: float = 1.0,
+    min_score: float = 0.0,
+) -> list[Cue]:
+    """Cue spans: runs of tokens whose most probable label is ``cue``, widened and filtered.
 
     A token's label probability is the sum of its begin and inside tags': adjacent cue tokens
     always form one cue (two cues side by side hardly occur, while a cue's tokens often
-    waver between begin and inside: "has" "learned"). Edges are tidied: whole words, no
-    outer whitespace, no final ``.,;:`` (a cue of punctuation only, the colon of
-    "Trump: ...", keeps its punctuation). ``score`` is the mean cue probability of the run.
+    waver between begin and inside: "has" "learned"). A run then takes in its neighbours
+    whose cue probability is above ``extend_above`` (cues are often longer than the tokens
+    the tagger is sure of: "did not immediately respond"), and a cue whose ``score`` (the
+    mean cue probability of its tokens) is below ``min_score`` is dropped. Edges are tidied:
+    whole words, no outer whitespace, no final ``.,;:`` (a cue of punctuation only, the colon
+    of "Trump: ...", keeps its punctuation).
     """
     labels = torch.cat([probs[:, :1], probs[:, 1::2] + probs[:, 2::2]], dim=1)
     cue = 1 + LABELS.index("cue")
-    is_cue = (labels.argmax(-1) == cue).tolist()
+    sure = (labels.argmax(-1) == cue).tolist()
     cue_probability = labels[:, cue].tolist()
+    inside = list(sure)
+    for t in (t for t, is_sure in enumerate(sure) if is_sure):
+        for step in (-1, 1):
+            k = t + step
+            while 0 <= k < len(sure) and not sure[k] and cue_probability[k] > extend_above:
+                inside[k] = True
+                k += step
     runs: list[list[int]] = []
-    for t, inside in enumerate(is_cue):
-        if inside and t > 0 and is_cue[t - 1]:
+    for t, is_inside in enumerate(inside):
+        if is_inside and t > 0 and inside[t - 1]:
             runs[-1].append(t)
-        elif inside:
+        elif is_inside:
             runs.append([t])
     cues = []
     for run in runs:
         s, e = snap_to_words(text, doc.offsets[run[0]][0], doc.offsets[run[-1]][1])
         s, e = clean_span(text, s, e) if any(c.isalnum() for c in text[s:e]) else _strip(text, s, e)
-        if e > s:
-            score = sum(cue_probability[t] for t in run) / len(run)
+        score = sum(cue_probability[t] for t in run) / len(run)
+        if e > s and score >= min_score:
             cues.append(Cue(run[0], run[-1], s, e, score))
     return cues
 
