@@ -121,6 +121,33 @@ def test_a_quote_of_two_sentences_is_one_content(model, encoder):
     assert _texts(text, r)[2] == text[: text.index(",\u201d") + 2]
 
 
+@pytest.mark.parametrize(
+    ("text", "verb", "source"),
+    [
+        ("The opposition rejected the truce proposal on Tuesday.", "rejected", "The opposition"),
+        ("Brussels welcomed the decision to reopen the border crossing.", "welcomed", "Brussels"),
+        ("The foreign minister hopes that the talks will resume next month.", "hopes",
+         "The foreign minister"),
+    ],
+)  # fmt: skip
+def test_attitude_verbs_are_cues_with_their_holder_as_source(model, encoder, text, verb, source):
+    (relations,) = model.predict_texts(encoder, [text])
+    r = _find(relations, text, verb)
+    assert _texts(text, r)[0] == source
+    assert r.content[0] >= r.cue[1]  # the attitude's object follows its verb
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known miss: with a long title-and-name source the tagger reads 'denied ...' as "
+    "content (cue probability 0.40, below min_cue_score 0.5); 'Ivan Petrov denied ...' works",
+)
+def test_denial_after_a_titled_name(model, encoder):
+    text = "Kremlin spokesman Ivan Petrov denied that troops had crossed the river."
+    (relations,) = model.predict_texts(encoder, [text])
+    assert _texts(text, _find(relations, text, "denied"))[0] == "Kremlin spokesman Ivan Petrov"
+
+
 HOSTILE = {
     "unbalanced": 'The envoy said "we are ready to talk. Nobody else commented.',
     "curly-and-straight": '\u201cWe are ready," the envoy said. "Talks resume\u201d, he added.',
