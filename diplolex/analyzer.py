@@ -16,6 +16,7 @@ AVAILABLE_TASKS: tuple[str, ...] = ("conditionality", "attribution", "stance")
 """The analyses this version ships weights for; ``tasks=None`` means all of them."""
 
 _SENTENCES_PER_CHUNK = 512  # sentences held between encoder passes and assembly
+_ATTRIBUTION_CONTEXT = 16  # sentences of context on each side of a cue across chunks
 
 
 @dataclass
@@ -138,15 +139,30 @@ class Analyzer:
     ) -> Document:
         """A document of many sentences: analyse it chunk by chunk, keep only the results.
 
-        Attributions are found chunk by chunk too: one whose parts fall in two chunks of
-        512 sentences is missed.
+        Attributions are read over a rolling buffer: each chunk's sentence states plus the
+        last ``2 * _ATTRIBUTION_CONTEXT`` sentences' states of the buffer before. A relation
+        is taken from the buffer in which its cue has at least ``_ATTRIBUTION_CONTEXT``
+        sentences on each side (the document's edges aside), so a quote that runs over a
+        chunk boundary is read whole.
         """
         results, found = [], []
+        held: list = []  # states of the sentences bounds[held_from:] kept from the last chunk
+        held_from, taken_until = 0, 0  # relations whose cue starts before taken_until are in
         for c in range(0, len(bounds), _SENTENCES_PER_CHUNK):
-            chunk = bounds[c : c + _SENTENCES_PER_CHUNK]
-            chunk_results, states = self._analyze_sentences([text[s:e] for s, e in chunk])
+            end = min(len(bounds), c + _SENTENCES_PER_CHUNK)
+            chunk_results, states = self._analyze_sentences([text[s:e] for s, e in bounds[c:end]])
             results += chunk_results
-            found += self._attributions(text, chunk, states)
+            if self.attribution is None:
+                continue
+            held += states
+            cut = end if end == len(bounds) else end - _ATTRIBUTION_CONTEXT
+            stop = len(text) if cut == len(bounds) else bounds[cut][0]
+            for relation in self._attributions(text, bounds[held_from:end], held):
+                if taken_until <= relation.cue[0] < stop:
+                    found.append(relation)
+            taken_until = max(taken_until, stop)
+            keep_from = max(held_from, cut - _ATTRIBUTION_CONTEXT)
+            held, held_from = held[keep_from - held_from :], keep_from
         return self._add_stances(_assemble(text, bounds, results, found), bounds, targets)
 
     def _analyze_sentences(self, sentences: list[str]) -> tuple[list, list]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -186,3 +188,38 @@ def test_the_readme_example_gives_what_the_readme_shows():
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+class _NextSentenceAttributions:
+    """A stand-in attribution model: in the sentences it is given, the first word of each
+    sentence is a cue whose content is the whole next sentence (a relation that crosses a
+    sentence boundary, and so may cross a chunk boundary)."""
+
+    def __init__(self) -> None:
+        self.buffer_sizes: list[int] = []
+
+    def predict_document(self, text, bounds, states):
+        from diplolex.tasks.attribution.predict import AttributionPrediction
+
+        assert len(states) == len(bounds)
+        self.buffer_sizes.append(len(bounds))
+        return [
+            AttributionPrediction(None, (s0, text.index(" ", s0)), (s1, e1), 1.0)
+            for (s0, _), (s1, e1) in itertools.pairwise(bounds)
+        ]
+
+
+def test_a_long_document_read_in_chunks_keeps_relations_that_cross_a_chunk(nlp, monkeypatch):
+    import diplolex.analyzer as analyzer_module
+
+    text = " ".join(f"Harbour {i} reopened on time." for i in range(20))
+    stub = _NextSentenceAttributions()
+    monkeypatch.setattr(nlp, "attribution", stub)
+    monkeypatch.setattr(analyzer_module, "_SENTENCES_PER_CHUNK", 6)
+    monkeypatch.setattr(analyzer_module, "_ATTRIBUTION_CONTEXT", 2)
+    doc = nlp(text)
+    assert len(doc.sentences) == 20 and len(stub.buffer_sizes) == 4  # four chunks
+    assert max(stub.buffer_sizes) <= 6 + 2 * 2
+    expected = [(a.start, b.start) for a, b in itertools.pairwise(doc.sentences)]
+    assert [(r.cue.start, r.content.start) for r in doc.attributions] == expected
+    assert_offsets_exact(doc)
