@@ -344,6 +344,22 @@ def test_scorer_on_a_hand_checked_document():
     assert scores.relation_exact.f1 == 0.0 and scores.relation_overlap.f1 == 1.0
 
 
+def test_a_deeper_head_stacks_its_layers_and_round_trips(tmp_path):
+    torch.manual_seed(0)
+    config = AttributionConfig(head_layers=2, dropout=0.0)
+    head = AttributionHead(config).eval()
+    assert len(head.more_layers) == 1 and len(AttributionHead(AttributionConfig()).more_layers) == 0
+    states = torch.randn(config.num_layers, 2, 5, config.hidden)
+    mask = torch.tensor([[True] * 5, [True] * 3 + [False] * 2])
+    zeros = torch.zeros(2, 5, dtype=torch.long)
+    logits, hidden = head(states, mask, zeros, zeros)
+    assert logits.shape == (2, 5, NUM_TAGS) and hidden.shape == (2, 5, config.hidden)
+    AttributionModel(head, config).save(tmp_path, "card")
+    reloaded = AttributionModel.load(tmp_path)
+    again, _ = reloaded.head(states, mask, zeros, zeros)
+    assert torch.allclose(again[mask], logits[mask], atol=1e-5)
+
+
 def test_windows_cover_every_token_and_owners_are_central():
     starts = window_starts(700, 256, 128)
     assert starts[0] == 0 and starts[-1] == 700 - 256

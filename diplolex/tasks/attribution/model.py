@@ -56,6 +56,7 @@ class AttributionConfig:
     num_layers: int = 7
     heads: int = 6
     ffn: int = 768
+    head_layers: int = 1  # transformer layers of the head over each window
     dropout: float = 0.1
     window_tokens: int = 256
     stride: int = 128
@@ -87,13 +88,17 @@ class AttributionHead(nn.Module):
             if emb is not None:
                 nn.init.normal_(emb.weight, std=0.02)
         self.norm = nn.LayerNorm(h)
-        self.layer = nn.TransformerEncoderLayer(
-            d_model=h,
-            nhead=config.heads,
-            dim_feedforward=config.ffn,
-            dropout=config.dropout,
-            batch_first=True,
-        )
+        self.layer, *more = [
+            nn.TransformerEncoderLayer(
+                d_model=h,
+                nhead=config.heads,
+                dim_feedforward=config.ffn,
+                dropout=config.dropout,
+                batch_first=True,
+            )
+            for _ in range(config.head_layers)
+        ]
+        self.more_layers = nn.ModuleList(more)
         self.tagger = nn.Linear(h, NUM_TAGS)
         p = config.pointer_hidden
         self.token_proj = nn.Linear(h, p)
@@ -127,6 +132,8 @@ class AttributionHead(nn.Module):
         if self.shape is not None:
             x = x + self.shape(shapes)
         x = self.layer(self.norm(x), src_key_padding_mask=~mask)
+        for layer in self.more_layers:
+            x = layer(x, src_key_padding_mask=~mask)
         return self.tagger(x), x
 
     def point(

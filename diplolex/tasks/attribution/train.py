@@ -49,6 +49,7 @@ class TrainingSettings:
     weight_decay: float = 0.01
     seed: int = 13
     use_shape: bool = True
+    head_layers: int = 1
     max_train_docs: int | None = None  # the first N articles of PolNeAR train (None: all)
     cache_dir: str | None = None  # folder of encoded-feature chunks (see load_split)
 
@@ -251,7 +252,7 @@ def train(
 
     settings = settings or TrainingSettings()
     rng = seed_everything(settings.seed)
-    config = AttributionConfig(use_shape=settings.use_shape)
+    config = AttributionConfig(use_shape=settings.use_shape, head_layers=settings.head_layers)
     started = time.monotonic()
     encoder = SharedEncoder(max_tokens=config.max_tokens)
     train_records, train_docs = load_split(
