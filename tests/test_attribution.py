@@ -273,30 +273,67 @@ def test_cues_are_read_from_the_tags_with_tidy_edges():
     assert decode_cues(text, doc, probs, min_score=0.95) == []
 
 
-def _logits(rows: list[dict[int, float]], tokens: int) -> torch.Tensor:
-    out = torch.full((len(rows), tokens, 4), -10.0)
-    for r, peaks in enumerate(rows):
-        for (token, pointer), value in peaks.items():
-            out[r, token, pointer] = value
+def _logits(peaks: dict[tuple[int, int], float], tokens: int) -> torch.Tensor:
+    out = torch.full((tokens, 4), -10.0)
+    for (token, pointer), value in peaks.items():
+        out[token, pointer] = value
     return out
 
 
 def test_pointers_pick_the_best_allowed_pair_and_may_give_no_source():
     config = AttributionConfig(max_content_tokens=3, max_source_tokens=2)
-    logits = _logits(
-        [
-            # content: first at 1; the best last (0) lies before it, so 3 wins
-            {(1, 0): 5.0, (0, 1): 6.0, (3, 1): 4.0, (4, 2): 2.0, (5, 3): 2.0},
-            # content (2, 5) would be 4 tokens long: too long, so (3, 5)
-            {(2, 0): 5.0, (3, 0): 4.0, (5, 1): 5.0},
-        ],
-        tokens=6,
-    )
-    no_source = torch.tensor([-5.0, 8.0])
-    first, second = point_spans(logits, no_source, config)
+    # content: first at 1; the best last (0) lies before it, so 3 wins
+    peaks = {(1, 0): 5.0, (0, 1): 6.0, (3, 1): 4.0, (4, 2): 2.0, (5, 3): 2.0}
+    first = point_spans(_logits(peaks, 7), -5.0, (6, 6), config)
     assert first.content == (1, 3) and first.source == (4, 5)
+    # content (2, 5) would be 4 tokens long: too long, so (3, 5)
+    peaks = {(2, 0): 5.0, (3, 0): 4.0, (5, 1): 5.0}
+    second = point_spans(_logits(peaks, 7), 8.0, (0, 0), config)
     assert second.content == (3, 5) and second.source is None
     assert 0.0 < second.content_probability < 1.0
+
+
+def test_pointers_keep_the_content_clear_of_its_cue_unless_around_it():
+    config = AttributionConfig()
+    # the best content (1, 4) would end inside the cue (3, 4): the next best (1, 2) wins
+    peaks = {(1, 0): 5.0, (4, 1): 6.0, (2, 1): 3.0, (0, 2): 4.0, (0, 3): 4.0}
+    found = point_spans(_logits(peaks, 8), -5.0, (3, 4), config)
+    assert found.content == (1, 2) and found.source == (0, 0)
+    # a content around the cue ("X," she said, "Y") is allowed, and may hold the source
+    peaks = {(0, 0): 5.0, (7, 1): 6.0, (2, 2): 4.0, (2, 3): 4.0}
+    found = point_spans(_logits(peaks, 8), -5.0, (3, 4), config)
+    assert found.content == (0, 7) and found.source == (2, 2)
+    # a source may not overlap the cue, nor a content that is not around it
+    peaks = {
+        (5, 0): 5.0,
+        (7, 1): 6.0,
+        (4, 2): 6.0,
+        (6, 2): 5.0,
+        (6, 3): 5.0,
+        (1, 2): 3.0,
+        (1, 3): 3.0,
+    }
+    found = point_spans(_logits(peaks, 8), -5.0, (3, 4), config)
+    assert found.content == (5, 7) and found.source == (1, 1)
+
+
+def test_pointers_give_nothing_when_no_content_is_allowed():
+    logits = _logits({}, 3)
+    logits[:, :2] = float("-inf")  # padding only, as in a window's tail
+    assert point_spans(logits, 0.0, (1, 1), AttributionConfig()) is None
+
+
+def test_a_cue_snapped_to_whole_words_covers_all_their_word_pieces():
+    text = "Obama, dedicating the museum, said it matters."
+    pieces = [(0, 5), (5, 6), (7, 14), (14, 17), (18, 21), (22, 28), (28, 29), (30, 34)]
+    n = len(pieces)
+    doc = DocumentTokens(torch.zeros(1, n, 1), pieces, [0] * n, [0] * n, [0] * n)
+    probs = torch.full((n, NUM_TAGS), 0.01)
+    probs[:, 0] = 0.9
+    probs[2, 0], probs[2, 3] = 0.01, 0.9  # only the word's first piece, "dedicat", is cue
+    (cue,) = decode_cues(text, doc, probs)
+    assert text[cue.start : cue.end] == "dedicating"
+    assert (cue.first, cue.last) == (2, 3)
 
 
 def test_resolver_rules():

@@ -7,7 +7,8 @@ Decoding, in order:
    (:func:`decode_cues`).
 2. Point (:func:`point_spans`): in the window that owns a cue's first token, the head scores
    every token as the first or last token of that cue's content and source; the best
-   content and the best source (or none) are kept. Edges are tidied: whole words, no outer
+   content (clear of the cue, or around it) and the best source (or none; clear of the cue
+   and the content) are kept. Edges are tidied: whole words, no outer
    whitespace, no final ``.,;:``, no leading complementizer "that" in a content.
 3. Resolve pronoun and bare-title sources to an earlier named mention
    (:mod:`diplolex.tasks.attribution.resolve`).
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from diplolex.encoder import SharedEncoder
+from diplolex.encoder import SharedEncoder, length_batches
 from diplolex.persist import TaskModel
 from diplolex.segment import split_sentences
 from diplolex.spans import clean_span, snap_to_words
@@ -77,21 +78,15 @@ def encode_documents(
     Sentences of all texts are batched together, shortest first, as the Analyzer does.
     """
     bounds = [split_sentences(t) for t in texts]
-    sentences = [(d, k) for d, b in enumerate(bounds) for k in range(len(b))]
-    order = sorted(range(len(sentences)), key=lambda i: _length(texts, bounds, sentences[i]))
+    sentences = [texts[d][s:e] for d, b in enumerate(bounds) for s, e in b]
     states: list[SentenceStates | None] = [None] * len(sentences)
     started = time.monotonic()
-    for n, b in enumerate(range(0, len(order), batch_size)):
-        idx = order[b : b + batch_size]
-        chunk = []
-        for i in idx:
-            d, k = sentences[i]
-            s, e = bounds[d][k]
-            chunk.append(texts[d][s:e])
+    for n, idx in enumerate(length_batches([len(s) for s in sentences], batch_size)):
+        chunk = [sentences[i] for i in idx]
         for i, st in zip(idx, sentence_states(encoder.encode(chunk), len(chunk))):
             states[i] = SentenceStates(st.states.to(dtype).cpu(), st.offsets)
         if log and n % 50 == 0:
-            log(f"  encoded {min(b + batch_size, len(order))}/{len(order)} sentences "
+            log(f"  encoded {min((n + 1) * batch_size, len(sentences))}/{len(sentences)} sentences "
                 f"({time.monotonic() - started:.0f}s)")  # fmt: skip
     docs, position = [], 0
     for text, b in zip(texts, bounds):
@@ -99,11 +94,6 @@ def encode_documents(
         position += len(b)
         docs.append(document_tokens(text, b, doc_states))  # type: ignore[arg-type]
     return docs
-
-
-def _length(texts: Sequence[str], bounds: list, item: tuple[int, int]) -> int:
-    s, e = bounds[item[0]][item[1]]
-    return e - s
 
 
 class AttributionModel(TaskModel):
@@ -204,9 +194,11 @@ class AttributionModel(TaskModel):
                 rows.append((w, c.first - start, min(c.last, end - 1) - start))
             with torch.inference_mode():
                 logits, no_source = self.head.point(hidden, mask, torch.tensor(rows, device=device))
-            pointers = point_spans(logits.float().cpu(), no_source.float().cpu(), cfg)
-            for c, (_, start, _), found in zip(mine, (group[r[0]] for r in rows), pointers):
-                relation = _relation(text, doc, c, start, found)
+            logits, no_source = logits.float().cpu(), no_source.float().cpu()
+            for k, (c, (w, first, last)) in enumerate(zip(mine, rows)):
+                found = point_spans(logits[k], float(no_source[k]), (first, last), cfg)
+                start = group[w][1]
+                relation = None if found is None else _relation(text, doc, c, start, found)
                 if relation is not None:
                     out.append(relation)
         return sorted(out, key=lambda a: a.cue)
@@ -284,51 +276,94 @@ def decode_cues(
         s, e = clean_span(text, s, e) if any(c.isalnum() for c in text[s:e]) else _strip(text, s, e)
         score = sum(cue_probability[t] for t in run) / len(run)
         if e > s and score >= min_score:
-            cues.append(Cue(run[0], run[-1], s, e, score))
+            cues.append(Cue(*_tokens_of(doc, run[0], run[-1], s, e), s, e, score))
     return cues
 
 
+def _tokens_of(doc: DocumentTokens, first: int, last: int, start: int, end: int) -> Offsets:
+    """The first and last token overlapping ``[start, end)``, searched from ``first..last``
+    (a span snapped to whole words may take in more word pieces, or trimmed, fewer)."""
+    offsets = doc.offsets
+    while first > 0 and offsets[first - 1][1] > start:
+        first -= 1
+    while first < last and offsets[first][1] <= start:
+        first += 1
+    while last + 1 < len(offsets) and offsets[last + 1][0] < end:
+        last += 1
+    while last > first and offsets[last][0] >= end:
+        last -= 1
+    return first, last
+
+
 def point_spans(
-    logits: torch.Tensor, no_source: torch.Tensor, config: AttributionConfig
-) -> list[Pointed]:
-    """The best content and source of each cue from the head's pointer logits.
+    logits: torch.Tensor,
+    no_source: float,
+    cue: tuple[int, int],
+    config: AttributionConfig,
+) -> Pointed | None:
+    """One cue's best content and source from its pointer logits over its window.
 
-    Content: the pair (first, last), ``first <= last`` and at most ``max_content_tokens``
-    long, with the highest summed log-probability. Source: ``None`` when "no source" is more
-    probable than every token as the source's first token; else the best pair as for the
-    content, at most ``max_source_tokens`` long.
+    Args:
+        logits: ``[tokens, 4]``: content first, content last, source first, source last.
+        no_source: the logit of "no source".
+        cue: the cue's first and last token in the window.
+        config: the span length limits.
+
+    Content: the allowed pair (first, last) with the highest summed log-probability, at most
+    ``max_content_tokens`` long, either clear of the cue or around it (starting before and
+    ending after it, as in ``"X," she said, "Y"``); ``None`` when no pair is allowed.
+    Source: ``None`` when "no source" is more probable than every token as the source's
+    first token; else the best pair clear of the cue (and of the content, unless the content
+    goes around the cue), at most ``max_source_tokens`` long.
     """
-    content, content_logp = _best_pairs(
-        logits[:, :, 0].log_softmax(-1), logits[:, :, 1].log_softmax(-1),
-        config.max_content_tokens,
-    )  # fmt: skip
-    with_null = torch.cat([logits[:, :, 2], no_source[:, None]], dim=1).log_softmax(-1)
-    source, _ = _best_pairs(
-        with_null[:, :-1], logits[:, :, 3].log_softmax(-1), config.max_source_tokens
+    tokens = logits.shape[0]
+    index = torch.arange(tokens)
+    around = (index[:, None] < cue[0]) & (index[None, :] > cue[1])
+    on_cue = torch.zeros(tokens, dtype=torch.bool)
+    on_cue[cue[0] : cue[1] + 1] = True
+    content_allowed = _free_pairs(on_cue, config.max_content_tokens) | (
+        _free_pairs(torch.zeros_like(on_cue), config.max_content_tokens) & around
     )
-    has_source = with_null[:, :-1].max(-1).values > with_null[:, -1]
-    return [
-        Pointed(
-            content[c],
-            float(content_logp[c].div(2).exp()),
-            source[c] if has_source[c] else None,
-        )
-        for c in range(logits.shape[0])
-    ]
+    content, content_logp = _best_pair(
+        logits[:, 0].log_softmax(-1), logits[:, 1].log_softmax(-1), content_allowed
+    )
+    if content is None:
+        return None
+    first, last = content
+    source_blocked = on_cue.clone()
+    if not (first < cue[0] and last > cue[1]):
+        source_blocked[first : last + 1] = True
+    with_null = torch.cat([logits[:, 2], torch.tensor([no_source])]).log_softmax(-1)
+    source, _ = _best_pair(
+        with_null[:-1],
+        logits[:, 3].log_softmax(-1),
+        _free_pairs(source_blocked, config.max_source_tokens),
+    )
+    if source is not None and with_null[:-1].max() <= with_null[-1]:
+        source = None
+    return Pointed(content, float(content_logp.div(2).exp()), source)
 
 
-def _best_pairs(
-    first: torch.Tensor, last: torch.Tensor, longest: int
-) -> tuple[list[tuple[int, int]], torch.Tensor]:
-    """Per row, the ``(i, j)`` maximising ``first[i] + last[j]`` with ``0 <= j - i < longest``."""
-    tokens = first.shape[1]
-    i = torch.arange(tokens)
-    gap = i[None, :] - i[:, None]
-    allowed = (gap >= 0) & (gap < longest)
-    total = (first[:, :, None] + last[:, None, :]).masked_fill(~allowed, float("-inf"))
-    best = total.flatten(1).max(-1)
-    pairs = [(int(k) // tokens, int(k) % tokens) for k in best.indices]
-    return pairs, best.values
+def _free_pairs(blocked: torch.Tensor, longest: int) -> torch.Tensor:
+    """``[tokens, tokens]``: true where ``(i, j)`` spans ``0 <= j - i < longest`` tokens,
+    none of them blocked."""
+    index = torch.arange(blocked.shape[0])
+    gap = index[None, :] - index[:, None]
+    counts = torch.cat([torch.zeros(1, dtype=torch.long), blocked.long().cumsum(0)])
+    clear = counts[None, 1:] == counts[:-1, None]
+    return clear & (gap >= 0) & (gap < longest)
+
+
+def _best_pair(
+    first: torch.Tensor, last: torch.Tensor, allowed: torch.Tensor
+) -> tuple[tuple[int, int] | None, torch.Tensor]:
+    """The allowed ``(i, j)`` maximising ``first[i] + last[j]`` (``None`` if none is)."""
+    total = (first[:, None] + last[None, :]).masked_fill(~allowed, float("-inf"))
+    best = total.flatten().max(-1)
+    if not torch.isfinite(best.values):
+        return None, best.values
+    tokens = first.shape[0]
+    return (int(best.indices) // tokens, int(best.indices) % tokens), best.values
 
 
 def _relation(
