@@ -178,11 +178,10 @@ class Analyzer:
             return results, states
         import torch
 
+        from diplolex.encoder import length_batches
         from diplolex.tasks.attribution.model import sentence_states
 
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b : b + self.batch_size]
+        for idx in length_batches([len(s) for s in sentences], self.batch_size):
             texts = [sentences[i] for i in idx]
             batch = self.encoder.encode(texts)
             if self.conditionality is not None:

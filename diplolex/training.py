@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import torch
 
-from diplolex.encoder import EncodedBatch, SharedEncoder
+from diplolex.encoder import EncodedBatch, SharedEncoder, length_batches
 
 
 @dataclass
@@ -36,12 +37,10 @@ def encode_texts(
     first window; longer texts are cut at the window."""
     if pairs is not None and len(pairs) != len(texts):
         raise ValueError(f"{len(pairs)} pairs for {len(texts)} texts")
-    size = [len(t) + (len(pairs[i]) if pairs is not None else 0) for i, t in enumerate(texts)]
-    order = sorted(range(len(texts)), key=size.__getitem__)
+    sizes = [len(t) + (len(pairs[i]) if pairs is not None else 0) for i, t in enumerate(texts)]
     features: list[WindowFeatures | None] = [None] * len(texts)
     started = time.monotonic()
-    for n, b in enumerate(range(0, len(order), batch_size)):
-        idx = order[b : b + batch_size]
+    for n, idx in enumerate(length_batches(sizes, batch_size)):
         batch = encoder.encode(
             [texts[i] for i in idx], pairs=None if pairs is None else [pairs[i] for i in idx]
         )
@@ -56,7 +55,7 @@ def encode_texts(
                 batch.offsets[w][:length],
             )
         if log and n % 20 == 0:
-            log(f"  encoded {min(b + batch_size, len(texts))}/{len(texts)} texts "
+            log(f"  encoded {min((n + 1) * batch_size, len(texts))}/{len(texts)} texts "
                 f"({time.monotonic() - started:.0f}s)")  # fmt: skip
     return [f for f in features if f is not None]
 
@@ -109,6 +108,82 @@ def linear_warmup_schedule(
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+Batch = TypeVar("Batch")
+Scores = TypeVar("Scores")
+
+
+@dataclass(frozen=True)
+class DevResult(Generic[Scores]):
+    """One epoch's development scores: ``score`` (higher is better) selects the epoch."""
+
+    score: float
+    summary: str
+    scores: Scores
+
+
+@dataclass(frozen=True)
+class Optimisation:
+    """The optimiser settings every head is trained with (AdamW, linear warm-up)."""
+
+    epochs: int
+    steps_per_epoch: int
+    learning_rate: float
+    weight_decay: float
+
+
+def fit_head(
+    head: torch.nn.Module,
+    optimisation: Optimisation,
+    epoch_batches: Callable[[], Iterable[Batch]],
+    loss_fn: Callable[[Batch], torch.Tensor],
+    evaluate: Callable[[], DevResult[Scores]],
+    log: Callable[[str], None],
+    on_improved: Callable[[int, DevResult[Scores]], None] | None = None,
+) -> tuple[int, DevResult[Scores]]:
+    """Train ``head`` and restore the weights of its best epoch on development data.
+
+    Each epoch takes AdamW steps (gradient norm clipped at 1, linear warm-up then decay) over
+    the batches ``epoch_batches()`` yields, then calls ``evaluate()`` with the head in eval
+    mode. ``on_improved(epoch, result)`` runs whenever an epoch beats every earlier one (e.g.
+    to save a checkpoint). Returns the best epoch and its result; the head is left with that
+    epoch's weights, in eval mode.
+    """
+    o = optimisation
+    optimizer = torch.optim.AdamW(
+        head.parameters(), lr=o.learning_rate, weight_decay=o.weight_decay
+    )
+    scheduler = linear_warmup_schedule(optimizer, o.epochs * o.steps_per_epoch)
+    best: tuple[int, DevResult[Scores], dict] | None = None
+    for epoch in range(1, o.epochs + 1):
+        head.train()
+        total, count, started = 0.0, 0, time.monotonic()
+        for batch in epoch_batches():
+            loss = loss_fn(batch)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(head.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            total, count = total + loss.item(), count + 1
+            if count % 50 == 0:
+                log(f"  epoch {epoch} step {count}: loss {total / count:.4f} "
+                    f"({time.monotonic() - started:.0f}s)")  # fmt: skip
+        head.eval()
+        result = evaluate()
+        log(f"epoch {epoch}: loss {total / max(count, 1):.4f} "
+            f"({time.monotonic() - started:.0f}s)  dev {result.summary}")  # fmt: skip
+        if best is None or result.score > best[1].score:
+            state = {k: v.detach().clone() for k, v in head.state_dict().items()}
+            best = (epoch, result, state)
+            if on_improved is not None:
+                on_improved(epoch, result)
+    if best is None:
+        raise ValueError("epochs must be at least 1")
+    head.load_state_dict(best[2])
+    head.eval()
+    return best[0], best[1]
 
 
 def seed_everything(seed: int) -> random.Random:

@@ -2,7 +2,13 @@ import shutil
 
 import pytest
 
-from diplolex.encoder import BaseModelError, SharedEncoder, base_model_path, verify_base_model
+from diplolex.encoder import (
+    BaseModelError,
+    SharedEncoder,
+    base_model_path,
+    length_batches,
+    verify_base_model,
+)
 
 
 def test_shipped_base_model_passes_its_checksum():
@@ -29,3 +35,13 @@ def test_long_text_is_cut_into_windows_with_document_offsets(nlp):
             if off is not None:
                 assert source[off[0] : off[1]].strip()
     assert batch.hidden_states.shape[0] == nlp.encoder.num_layers
+
+
+def test_length_batches_go_shortest_first_and_cover_every_item_once():
+    sizes = [5, 1, 3, 1, 9, 2, 3]
+    batches = list(length_batches(sizes, 3))
+    assert batches == [[1, 3, 5], [2, 6, 0], [4]]  # ties keep input order
+    assert sorted(i for b in batches for i in b) == list(range(len(sizes)))
+    assert list(length_batches([], 4)) == []
+    with pytest.raises(ValueError, match="batch_size"):
+        list(length_batches(sizes, 0))

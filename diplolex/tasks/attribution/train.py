@@ -36,7 +36,7 @@ from diplolex.tasks.attribution.model import (
     window_starts,
 )
 from diplolex.tasks.attribution.predict import AttributionModel, encode_documents
-from diplolex.training import linear_warmup_schedule, seed_everything
+from diplolex.training import DevResult, Optimisation, fit_head, seed_everything
 
 
 @dataclass
@@ -264,48 +264,38 @@ def train(
     examples = [make_example(r, d) for r, d in zip(train_records, train_docs)]
 
     head = AttributionHead(config)
-    optimizer = torch.optim.AdamW(
-        head.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
-    )
     per_epoch = len(training_windows(examples, config.window_tokens, rng, shift=False))
-    steps = settings.epochs * -(-per_epoch // settings.batch_size)
-    scheduler = linear_warmup_schedule(optimizer, steps)
+    optimisation = Optimisation(
+        settings.epochs, -(-per_epoch // settings.batch_size), settings.learning_rate,
+        settings.weight_decay,
+    )  # fmt: skip
 
-    best: tuple[float, dict, AttributionScores, int] | None = None
-    for epoch in range(1, settings.epochs + 1):
-        head.train()
+    def epoch_batches() -> list[list[tuple[int, int, int]]]:
         windows = training_windows(examples, config.window_tokens, rng)
         rng.shuffle(windows)
-        total, count, epoch_start = 0.0, 0, time.monotonic()
-        for b in range(0, len(windows), settings.batch_size):
-            loss = compute_loss(head, examples, windows[b : b + settings.batch_size])
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(head.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            total, count = total + loss.item(), count + 1
-            if count % 50 == 0:
-                log(f"  epoch {epoch} step {count}: loss {total / count:.4f} "
-                    f"({time.monotonic() - epoch_start:.0f}s)")  # fmt: skip
-        model = AttributionModel(head.eval(), config)
-        scores = evaluate_docs(model, dev_records, dev_docs)
-        log(f"epoch {epoch}: loss {total / max(count, 1):.4f} "
-            f"({time.monotonic() - epoch_start:.0f}s)  dev {scores.summary()}")  # fmt: skip
-        if best is None or scores.selection_score() > best[0]:
-            state = {k: v.detach().clone() for k, v in head.state_dict().items()}
-            best = (scores.selection_score(), state, scores, epoch)
-            minutes = (time.monotonic() - started) / 60
-            model.save(out_dir, attribution_card(settings, scores, epoch, minutes))
-            log(f"  saved epoch {epoch} to {out_dir}")
+        size = settings.batch_size
+        return [windows[b : b + size] for b in range(0, len(windows), size)]
 
-    assert best is not None
-    head.load_state_dict(best[1])
-    model = AttributionModel(head.eval(), config)
+    def evaluate() -> DevResult[AttributionScores]:
+        scores = evaluate_docs(AttributionModel(head, config), dev_records, dev_docs)
+        return DevResult(scores.selection_score(), scores.summary(), scores)
+
+    def save(epoch: int, result: DevResult[AttributionScores]) -> None:
+        minutes = (time.monotonic() - started) / 60
+        card = attribution_card(settings, result.scores, epoch, minutes)
+        AttributionModel(head, config).save(out_dir, card)
+        log(f"  saved epoch {epoch} to {out_dir}")
+
+    epoch, best = fit_head(
+        head, optimisation, epoch_batches, lambda w: compute_loss(head, examples, w), evaluate,
+        log, on_improved=save,
+    )  # fmt: skip
     minutes = (time.monotonic() - started) / 60
-    log(f"saved epoch {best[3]} after {minutes:.1f} min: dev {best[2].summary()}")
-    model.save(out_dir, attribution_card(settings, best[2], best[3], minutes))
-    return best[2]
+    log(f"saved epoch {epoch} after {minutes:.1f} min: dev {best.summary}")
+    AttributionModel(head, config).save(
+        out_dir, attribution_card(settings, best.scores, epoch, minutes)
+    )
+    return best.scores
 
 
 def evaluate_docs(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from diplolex.encoder import EncodedBatch, SharedEncoder
+from diplolex.encoder import EncodedBatch, SharedEncoder, length_batches
 from diplolex.persist import TaskModel
 from diplolex.spans import (
     bio_to_char_spans,
@@ -89,10 +89,8 @@ class ConditionalityModel(TaskModel):
             >>> nlp = diplolex.load()
             >>> nlp.conditionality.predict_texts(nlp.encoder, ["Aid flows if talks resume."])
         """
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         results: list[SentenceConditionality | None] = [None] * len(texts)
-        for b in range(0, len(order), batch_size):
-            idx = order[b : b + batch_size]
+        for idx in length_batches([len(t) for t in texts], batch_size):
             chunk = [texts[i] for i in idx]
             for i, result in zip(idx, self.predict(encoder.encode(chunk), chunk, decode_all)):
                 results[i] = result

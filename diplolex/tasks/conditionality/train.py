@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,10 +32,12 @@ from diplolex.tasks.conditionality.model import (
 )
 from diplolex.tasks.conditionality.predict import ConditionalityModel
 from diplolex.training import (
+    DevResult,
+    Optimisation,
     WindowFeatures,
     batches,
     encode_texts,
-    linear_warmup_schedule,
+    fit_head,
     pad_features,
     pad_tags,
     seed_everything,
@@ -203,36 +205,25 @@ def train(
     type_weights = type_weights / type_weights.mean()
 
     head = ConditionalityHead(config)
-    optimizer = torch.optim.AdamW(
-        head.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
-    )
     per_epoch = len(fixed_examples) + min(settings.st1_sample_per_epoch, len(st1_examples))
-    steps = settings.epochs * -(-per_epoch // settings.batch_size)
-    scheduler = linear_warmup_schedule(optimizer, steps)
+    optimisation = Optimisation(
+        settings.epochs, -(-per_epoch // settings.batch_size), settings.learning_rate,
+        settings.weight_decay,
+    )  # fmt: skip
 
-    best: tuple[float, dict, ConditionalityScores] | None = None
-    for epoch in range(1, settings.epochs + 1):
-        head.train()
+    def epoch_batches() -> Iterator[list[Example]]:
         epoch_items = fixed_examples + _sample(st1_examples, settings.st1_sample_per_epoch, rng)
-        total, count = 0.0, 0
-        for group in batches(epoch_items, settings.batch_size, rng):
-            loss = compute_loss(head, group, type_weights)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(head.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            total, count = total + loss.item(), count + 1
-        model = ConditionalityModel(head, config)
-        scores = evaluate_features(model, dev_features, dev)
-        log(f"epoch {epoch}: loss {total / max(count, 1):.4f}  dev {scores.summary()}")
-        if best is None or scores.selection_score() > best[0]:
-            state = {k: v.detach().clone() for k, v in head.state_dict().items()}
-            best = (scores.selection_score(), state, scores)
+        return batches(epoch_items, settings.batch_size, rng)
 
-    assert best is not None
-    head.load_state_dict(best[1])
-    model = ConditionalityModel(head.eval(), config)
+    def evaluate() -> DevResult[ConditionalityScores]:
+        scores = evaluate_features(ConditionalityModel(head, config), dev_features, dev)
+        return DevResult(scores.selection_score(), scores.summary(), scores)
+
+    fit_head(
+        head, optimisation, epoch_batches, lambda group: compute_loss(head, group, type_weights),
+        evaluate, log,
+    )  # fmt: skip
+    model = ConditionalityModel(head, config)
     config.threshold = tune_threshold(model, dev_features, dev)
     scores = evaluate_features(model, dev_features, dev)
     log(f"saved model (threshold {config.threshold:.2f}): dev {scores.summary()}")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, overload
 
 import torch
 
-from diplolex.encoder import EncodedBatch, SharedEncoder
+from diplolex.encoder import EncodedBatch, SharedEncoder, length_batches
 from diplolex.persist import TaskModel
 from diplolex.segment import split_sentences
 from diplolex.tasks.stance import StanceResult
@@ -221,9 +221,8 @@ class StanceModel(TaskModel):
                 probs[unrelated] = 1.0
                 results[i] = self.result(probs)
         passages = self.passages(encoder, [texts[i] for i in live], [targets[i] for i in live])
-        order = sorted(range(len(live)), key=lambda k: len(passages[k]) + len(targets[live[k]]))
-        for b in range(0, len(order), batch_size):
-            chunk = order[b : b + batch_size]
+        sizes = [len(passages[k]) + len(targets[i]) for k, i in enumerate(live)]
+        for chunk in length_batches(sizes, batch_size):
             batch = encoder.encode(
                 [passages[k] for k in chunk], pairs=[targets[live[k]] for k in chunk]
             )

@@ -36,10 +36,12 @@ from diplolex.encoder import SharedEncoder
 from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
 from diplolex.tasks.stance.predict import StanceModel, content_words, passages_for
 from diplolex.training import (
+    DevResult,
+    Optimisation,
     WindowFeatures,
     batches,
     encode_texts,
-    linear_warmup_schedule,
+    fit_head,
     pad_features,
     seed_everything,
 )
@@ -344,40 +346,19 @@ def train(
     examples, dev_features, dev = prepare(data_dir, settings, encoder, config, rng, log)
 
     head = StanceHead(config)
-    optimizer = torch.optim.AdamW(
-        head.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
-    )
-    steps = settings.epochs * -(-len(examples) // settings.batch_size)
-    scheduler = linear_warmup_schedule(optimizer, steps)
+    optimisation = Optimisation(
+        settings.epochs, -(-len(examples) // settings.batch_size), settings.learning_rate,
+        settings.weight_decay,
+    )  # fmt: skip
 
-    best: tuple[float, dict, dict[str, float], int] | None = None
-    for epoch in range(1, settings.epochs + 1):
-        started = time.monotonic()
-        head.train()
-        total, count = 0.0, 0
-        for group in batches(examples, settings.batch_size, rng):
-            loss = compute_loss(head, group)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(head.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            total, count = total + loss.item(), count + 1
-            if count % 100 == 0:
-                log(f"  step {count}: mean loss {total / count:.4f}")
-        model = StanceModel(head.eval(), config)
-        scores = dev_scores(dev, predict_features(model, dev_features))
-        log(
-            f"epoch {epoch}: loss {total / max(count, 1):.4f} ({time.monotonic() - started:.0f}s)"
-            f"  dev {_summary(scores)}"
-        )
-        if best is None or scores["mean"] > best[0]:
-            state = {k: v.detach().clone() for k, v in head.state_dict().items()}
-            best = (scores["mean"], state, scores, epoch)
+    def evaluate() -> DevResult[dict[str, float]]:
+        scores = dev_scores(dev, predict_features(StanceModel(head, config), dev_features))
+        return DevResult(scores["mean"], _summary(scores), scores)
 
-    assert best is not None
-    head.load_state_dict(best[1])
-    model = StanceModel(head.eval(), config)
-    log(f"saved epoch {best[3]}: dev {_summary(best[2])}")
-    model.save(out_dir, stance_card(settings, best[2], best[3]))
-    return best[2]
+    epoch, best = fit_head(
+        head, optimisation, lambda: batches(examples, settings.batch_size, rng),
+        lambda group: compute_loss(head, group), evaluate, log,
+    )  # fmt: skip
+    log(f"saved epoch {epoch}: dev {best.summary}")
+    StanceModel(head, config).save(out_dir, stance_card(settings, best.scores, epoch))
+    return best.scores

@@ -1,0 +1,196 @@
+"""Each ``diplolex train`` command, end to end on tiny project-written data (one or two
+epochs): it trains, keeps an epoch, writes loadable weights and a model card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from diplolex.encoder import SharedEncoder
+from diplolex.training import DevResult, Optimisation, fit_head
+
+ARTICLES = [
+    (
+        "The envoy said the border talks would resume on Monday. "
+        "\u201cWe are ready,\u201d Minister Ana Lind told reporters.",
+        [
+            ("The envoy", "said", "the border talks would resume on Monday"),
+            ("Minister Ana Lind", "told reporters", "\u201cWe are ready,\u201d"),
+        ],
+    ),
+    (
+        "According to the ministry, the convoy crossed at dawn. "
+        "It was reported that two bridges were closed.",
+        [
+            ("the ministry", "According to", "the convoy crossed at dawn"),
+            (None, "was reported", "two bridges were closed"),
+        ],
+    ),
+]
+
+
+def test_fit_head_keeps_the_best_epoch_and_evaluates_in_eval_mode():
+    import torch
+
+    torch.manual_seed(0)
+    head = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Dropout(0.5))
+    x, y = torch.randn(16, 3), torch.randn(16, 3)
+    dev_scores, modes, saved = iter([0.2, 0.9, 0.5]), [], {}
+
+    def evaluate() -> DevResult[float]:
+        modes.append(head.training)
+        score = next(dev_scores)
+        return DevResult(score, f"{score}", score)
+
+    def on_improved(epoch: int, result: DevResult[float]) -> None:
+        saved[epoch] = {k: v.clone() for k, v in head.state_dict().items()}
+
+    def epoch_batches() -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [(x[i : i + 4], y[i : i + 4]) for i in range(0, 16, 4)]
+
+    def loss(batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        return torch.nn.functional.mse_loss(head(batch[0]), batch[1])
+
+    logged: list[str] = []
+    optimisation = Optimisation(epochs=3, steps_per_epoch=4, learning_rate=0.05, weight_decay=0)
+    epoch, best = fit_head(
+        head, optimisation, epoch_batches, loss, evaluate, logged.append, on_improved
+    )
+    assert (epoch, best.score) == (2, 0.9)
+    assert modes == [False, False, False] and not head.training
+    assert sorted(saved) == [1, 2]  # epoch 3 did not improve
+    assert all(torch.equal(v, saved[2][k]) for k, v in head.state_dict().items())
+    assert [line.split(":")[0] for line in logged] == ["epoch 1", "epoch 2", "epoch 3"]
+    with pytest.raises(ValueError, match="epochs"):
+        fit_head(head, Optimisation(0, 1, 0.1, 0.0), list, lambda b: b, evaluate, logged.append)
+
+
+def _brat(text: str, relations: list) -> str:
+    """A PolNeAR-style brat file for ``relations`` of (source, cue, content) phrases."""
+    lines, t = [], 0
+    for r, (source, cue, content) in enumerate(relations, start=1):
+        roles = []
+        for role, phrase in (("Source", source), ("Cue", cue), ("Content", content)):
+            if phrase is None:
+                continue
+            t += 1
+            s = text.index(phrase)
+            lines.append(f"T{t}\t{role} {s} {s + len(phrase)}\t{phrase}")
+            roles.append(f"{role}:T{t}")
+        kind = "Attribution" if source else "Attribution-no-source"
+        t += 1
+        s = text.index(cue)
+        lines.append(f"T{t}\t{kind} {s} {s + len(cue)}\t{cue}")
+        lines.append(f"E{r}\t{kind}:T{t} " + " ".join(roles))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def polnear_dir(tmp_path: Path) -> Path:
+    for split in ("train", "dev"):
+        folder = tmp_path / "polnear" / "data" / split
+        (folder / "text").mkdir(parents=True)
+        (folder / "attributions").mkdir()
+        for k, (text, relations) in enumerate(ARTICLES):
+            (folder / "text" / f"{split}-{k}.txt").write_text(text, encoding="utf-8")
+            ann = folder / "attributions" / f"{split}-{k}_4b22.ann"
+            ann.write_text(_brat(text, relations), encoding="utf-8")
+    return tmp_path
+
+
+def test_train_attribution_writes_weights_that_load_and_predict(polnear_dir, tmp_path):
+    from diplolex.tasks.attribution.predict import AttributionModel
+    from diplolex.tasks.attribution.train import TrainingSettings, train
+
+    out, logged = tmp_path / "attribution", []
+    scores = train(polnear_dir, out, TrainingSettings(epochs=2, batch_size=2), logged.append)
+    assert scores.documents == 2 and scores.gold_relations == 4
+    assert any(line.startswith("epoch 2:") for line in logged)
+    assert {p.name for p in out.iterdir()} >= {"model.safetensors", "config.json", "README.md"}
+    assert "diplolex train attribution" in (out / "README.md").read_text()
+    text = ARTICLES[0][0]
+    (relations,) = AttributionModel.load(out).predict_texts(SharedEncoder(), [text])
+    assert all(0 <= a.cue[0] < a.cue[1] <= len(text) for a in relations)
+
+
+def _span(text: str, phrase: str) -> dict:
+    s = text.index(phrase)
+    return {"start": s, "end": s + len(phrase), "text": phrase}
+
+
+SENTENCES = [
+    ("If the ceasefire holds, the ministry will reopen the crossing.", "offer"),
+    ("Unless the troops withdraw, new sanctions will follow.", "threat"),
+    ("The delegation arrived in Geneva on Tuesday.", None),
+    ("Talks ended without a statement.", None),
+]
+
+
+def _diplocond_row(k: int, text: str, kind: str | None) -> dict:
+    conditionals = []
+    if kind:
+        cue = text.split()[0]
+        condition, consequence = text.rstrip(".").split(", ")
+        conditionals.append(
+            {
+                "type": kind,
+                "cue": _span(text, cue),
+                "condition": _span(text, condition),
+                "consequence": _span(text, consequence),
+            }
+        )
+    return {
+        "id": f"s-{k}",
+        "text": text,
+        "source": "invented",
+        "conditional": kind is not None,
+        "conditionals": conditionals,
+    }
+
+
+def test_train_conditionality_writes_weights_that_load_and_predict(tmp_path):
+    from diplolex.tasks.conditionality.predict import ConditionalityModel
+    from diplolex.tasks.conditionality.train import TrainingSettings, train
+
+    folder = tmp_path / "data" / "diplocond"
+    folder.mkdir(parents=True)
+    rows = "".join(json.dumps(_diplocond_row(k, *s)) + "\n" for k, s in enumerate(SENTENCES))
+    for split in ("train", "dev"):
+        (folder / f"{split}.jsonl").write_text(rows, encoding="utf-8")
+    settings = TrainingSettings(epochs=2, batch_size=2, use_semeval=False, use_gum=False)
+    out, logged = tmp_path / "conditionality", []
+    train(tmp_path / "data", out, settings, logged.append)
+    assert any(line.startswith("epoch 2:") for line in logged)
+    assert "diplolex train conditionality" in (out / "README.md").read_text()
+    model = ConditionalityModel.load(out)
+    assert 0.3 <= model.config.threshold <= 0.7
+    (result,) = model.predict_texts(SharedEncoder(), [SENTENCES[0][0]])
+    assert 0.0 <= result.score <= 1.0
+
+
+def test_train_stance_writes_weights_that_load_and_predict(tmp_path, monkeypatch):
+    import diplolex.tasks.stance.train as stance_train
+    from diplolex.tasks.stance.predict import StanceModel
+
+    pairs = [
+        ("Norland welcomed the accord as a fair settlement.", "the accord", "favor"),
+        ("Norland condemned the accord and will not sign it.", "the accord", "against"),
+        ("The accord will be discussed on Friday.", "the accord", "neutral"),
+        ("Fishing quotas were raised this spring.", "the accord", "unrelated"),
+    ]
+    records = [{"text": t, "target": g, "label": y, "corpus": "newsmtsc"} for t, g, y in pairs]
+    # the corpus mix is built from six datasets; here it is these four pairs, twice
+    monkeypatch.setattr(
+        stance_train, "build_pairs", lambda *a, **k: (records + records, list(records))
+    )
+    out, logged = tmp_path / "stance", []
+    settings = stance_train.TrainingSettings(epochs=2, batch_size=4)
+    scores = stance_train.train(tmp_path, out, settings, logged.append)
+    assert set(scores) == {"newsmtsc", "mean"}
+    assert any(line.startswith("epoch 2:") for line in logged)
+    assert "diplolex train stance" in (out / "README.md").read_text()
+    model = StanceModel.load(out)
+    (result,) = model.predict_pairs(SharedEncoder(), [pairs[0][0]], [pairs[0][1]])
+    assert result.label in {"favor", "against", "neutral", "unrelated"}
