@@ -370,11 +370,7 @@ def _relation(
     text: str, doc: DocumentTokens, cue: Cue, window_start: int, found: Pointed
 ) -> AttributionPrediction | None:
     """Character spans of one pointed relation; ``None`` when its content is empty."""
-    first, last = found.content
-    s, e = snap_to_words(
-        text, doc.offsets[window_start + first][0], doc.offsets[window_start + last][1]
-    )
-    s, e = clean_span(text, s, e)
+    s, e = _word_span(text, doc, window_start, found.content)
     while s < e and (text[s] in ".,;:" or text[s].isspace()):
         s += 1
     s = _drop_that(text, s, e)
@@ -382,11 +378,7 @@ def _relation(
         return None
     source = None
     if found.source is not None:
-        first, last = found.source
-        a, b = snap_to_words(
-            text, doc.offsets[window_start + first][0], doc.offsets[window_start + last][1]
-        )
-        a, b = clean_span(text, a, b)
+        a, b = _word_span(text, doc, window_start, found.source)
         source = (a, b) if b > a else None
     return AttributionPrediction(
         source=source,
@@ -394,6 +386,15 @@ def _relation(
         content=(s, e),
         score=cue.score * found.content_probability,
     )
+
+
+def _word_span(
+    text: str, doc: DocumentTokens, window_start: int, tokens: tuple[int, int]
+) -> Offsets:
+    """Character offsets of window tokens ``(first, last)``: whole words, edges tidied."""
+    first, last = tokens
+    start, end = doc.offsets[window_start + first][0], doc.offsets[window_start + last][1]
+    return clean_span(text, *snap_to_words(text, start, end))
 
 
 def _strip(text: str, s: int, e: int) -> Offsets:
