@@ -30,8 +30,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `diplolex analyze - | head`
         sys.stderr.close()
         return 0
-    except (FileNotFoundError, ValueError) as err:
+    except KeyboardInterrupt:
+        print("diplolex: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError) as err:
         print(f"diplolex: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # unreadable input, full disk, ...
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"diplolex: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
 
 
