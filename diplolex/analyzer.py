@@ -28,6 +28,25 @@ class _Pending:
     bounds: list[tuple[int, int]]
 
 
+def check_texts(texts: object) -> None:
+    """Raise a ``TypeError`` unless ``texts`` is an iterable of texts rather than one text.
+
+    A ``str`` is itself iterable, and ``pipe("some text")`` would otherwise analyse each
+    character as a document.
+    """
+    if isinstance(texts, (str, bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"pipe() takes an iterable of str texts, got a single {type(texts).__name__}: "
+            "pass [text], or call the analyzer on the text itself"
+        )
+    try:
+        iter(texts)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(
+            f"pipe() takes an iterable of str texts, got {type(texts).__name__}"
+        ) from None
+
+
 def check_text(text: object) -> str:
     """Return ``text`` if it is a ``str``; raise a ``TypeError`` naming what it was otherwise."""
     if not isinstance(text, str):
@@ -104,8 +123,15 @@ class Analyzer:
 
         Memory stays bounded: at most about 512 sentences are held between passes, however
         long the stream or a single document is.
+
+        Raises:
+            TypeError: at once, when ``texts`` is a single ``str`` (or bytes) rather than an
+                iterable of them; when an item is reached that is not a ``str``.
         """
-        targets = self._check_targets(targets)
+        check_texts(texts)
+        return self._pipe(texts, self._check_targets(targets))
+
+    def _pipe(self, texts: Iterable[str], targets: list[str] | None) -> Iterator[Document]:
         pending: list[_Pending] = []
         held = 0
         for index, text in enumerate(texts):

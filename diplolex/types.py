@@ -6,6 +6,7 @@ Every :class:`Span` indexes the *document* text: ``doc.text[span.start:span.end]
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -45,6 +46,20 @@ def _span_dict(span: Span | None) -> dict[str, Any] | None:
     return None if span is None else span.to_dict()
 
 
+class NonFiniteScoreError(ValueError):
+    """A result holds a NaN or infinite score: JSON has no such value, and it means damage."""
+
+
+def _finite(name: str, value: float | None) -> float | None:
+    """``value`` unchanged when it is a finite number or ``None``; else a clear error."""
+    if value is not None and not math.isfinite(value):
+        raise NonFiniteScoreError(
+            f"{name} is {value!r}, not a finite number: the model produced a non-finite score "
+            "(damaged weights or input), and JSON cannot hold it"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Sentence:
     """One sentence of the document, with the sentence-level conditionality decision."""
@@ -61,7 +76,7 @@ class Sentence:
             "end": self.end,
             "text": self.text,
             "conditional": self.conditional,
-            "conditional_score": self.conditional_score,
+            "conditional_score": _finite("Sentence.conditional_score", self.conditional_score),
         }
 
 
@@ -79,8 +94,8 @@ class Conditional:
     def to_dict(self) -> dict[str, Any]:
         return {
             "type": self.type,
-            "type_score": self.type_score,
-            "score": self.score,
+            "type_score": _finite("Conditional.type_score", self.type_score),
+            "score": _finite("Conditional.score", self.score),
             "cue": _span_dict(self.cue),
             "condition": self.condition.to_dict(),
             "consequence": _span_dict(self.consequence),
@@ -108,9 +123,9 @@ class Attribution:
             "source": _span_dict(self.source),
             "cue": self.cue.to_dict(),
             "content": self.content.to_dict(),
-            "score": self.score,
+            "score": _finite("Attribution.score", self.score),
             "resolved_source": _span_dict(self.resolved_source),
-            "resolved_score": self.resolved_score,
+            "resolved_score": _finite("Attribution.resolved_score", self.resolved_score),
         }
 
 
@@ -130,7 +145,7 @@ class Stance:
             "holder_span": _span_dict(self.holder_span),
             "target": self.target.to_dict(),
             "stance": self.stance,
-            "score": self.score,
+            "score": _finite("Stance.score", self.score),
         }
 
 
@@ -156,7 +171,11 @@ class Document:
         return [s for s in found if s is not None]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dict in the documented output schema (see docs/output-schema.md)."""
+        """A JSON-safe dict in the documented output schema (see docs/output-schema.md).
+
+        Raises:
+            NonFiniteScoreError: (a ``ValueError``) a score is NaN or infinite.
+        """
         return {
             "text": self.text,
             "sentences": [s.to_dict() for s in self.sentences],
@@ -166,5 +185,9 @@ class Document:
         }
 
     def to_json(self, indent: int | None = None) -> str:
-        """The output of :meth:`to_dict` as a JSON string (non-ASCII kept as is)."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        """The output of :meth:`to_dict` as a JSON string (non-ASCII kept as is).
+
+        Always valid JSON: a NaN or infinite score raises ``NonFiniteScoreError`` (a
+        ``ValueError``) rather than being written as the non-standard ``NaN``.
+        """
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)

@@ -1,0 +1,179 @@
+"""Regression tests for hostile input and damaged weights (issue 14).
+
+Each test pins one case that once crashed, cut a character in two, or passed damage silently.
+The analyzer is the session-wide ``nlp`` fixture (tests/conftest.py), loaded once.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+import re
+
+import pytest
+import torch
+
+import diplolex
+from diplolex.encoder import model_text
+from tests.conftest import assert_offsets_exact
+
+# --- 1. Every str is valid input -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ud800",
+        "\udcff",
+        "\udbff\udfff",  # a surrogate pair spelled as two code points is still two lone ones
+        "Talks \udcc3\udca9 resumed in Geneva.",  # what surrogateescape makes of bad UTF-8
+        "If the truce \ud800 holds, aid will flow to the border towns.",
+    ],
+    ids=["high", "low", "pair-as-two", "surrogateescape", "inside-a-conditional"],
+)
+def test_lone_surrogates_are_analysed_with_offsets_in_the_users_string(nlp, text):
+    doc = nlp(text)
+    assert doc.text is text
+    assert doc.sentences
+    assert_offsets_exact(doc)
+    assert json.loads(doc.to_json())["text"] == text
+
+
+def test_a_surrogate_does_not_change_the_analysis_of_the_rest():
+    plain = "If the truce holds, aid will flow to the border towns."
+    spoiled = plain.replace("truce", "truc\ud800")
+    a, b = diplolex.analyze(plain), diplolex.analyze(spoiled)
+    assert [c.type for c in a.conditionals] == [c.type for c in b.conditionals]
+    assert [(c.condition.start, c.condition.end) for c in b.conditionals] == [
+        (c.condition.start, c.condition.end) for c in a.conditionals
+    ]
+    assert b.conditionals[0].condition.text == "If the truc\ud800 holds"
+
+
+def test_model_text_keeps_length_and_only_maps_surrogates():
+    assert model_text("plain ascii") == "plain ascii"
+    assert model_text("déjà vu 🕊️") == "déjà vu 🕊️"
+    mapped = model_text("a\ud800b\udfffc")
+    assert mapped == "a\ufffdb\ufffdc" and len(mapped) == 5
+
+
+def test_the_tokenizer_takes_surrogates_from_any_caller(nlp):
+    # the stance passage budget calls the tokenizer directly, not through encode()
+    assert nlp.encoder.tokenizer(["\ud800 deal"], add_special_tokens=False)["input_ids"]
+
+
+def test_stance_with_surrogates_in_text_and_target():
+    result = diplolex.stance("Iran \udcff rejected the deal.", "the \ud800 deal")
+    assert result.label in ("favor", "against", "neutral", "unrelated")
+    doc = diplolex.analyze("Iran \udcff rejected the deal.", targets=["the \ud800 deal"])
+    assert_offsets_exact(doc)
+
+
+def test_a_target_longer_than_the_window_is_cut_not_an_error():
+    result = diplolex.stance("No.", "x " * 125)
+    assert result.label in ("favor", "against", "neutral", "unrelated")
+    assert math.isfinite(result.score)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\x00",
+        "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x7f",
+        "Envoys\x00 met\x1b[31m in\x7f Oslo.\x00",
+        "\u202eThe minister\u202c said \u2066talks\u2069 would resume.",
+        '"Unpaired quote, said the envoy. «Another. “And another',
+        "Переговоры в Δελφοί 和平 محادثات शांति resumed.",
+        "\ufeff\ufffe\uffff\U0010ffff\U000e0001",
+    ],
+    ids=["nul", "c0-controls", "nul-and-escape", "bidi", "unpaired-quotes", "mixed", "nonchar"],
+)
+def test_control_and_odd_characters_do_not_raise(nlp, text):
+    doc = nlp(text)
+    assert_offsets_exact(doc)
+    json.loads(doc.to_json())
+
+
+def test_a_3000_token_sentence_without_spaces_or_stops(nlp):
+    text = "Sanctions" + "-and-sanctions" * 800  # one word run: no whitespace to cut at
+    assert len(nlp.encoder.tokenizer(text, verbose=False)["input_ids"]) > 3000
+    doc = nlp(text)
+    assert "".join(s.text for s in doc.sentences) == text
+    assert_offsets_exact(doc)
+
+
+# --- 2. pipe() needs an iterable of texts ----------------------------------------------------
+
+
+@pytest.mark.parametrize("single", ["Talks resumed.", "", b"Talks resumed."])
+def test_pipe_on_a_single_text_is_a_type_error_at_once(nlp, single):
+    with pytest.raises(TypeError, match="iterable of str"):
+        nlp.pipe(single)  # raised by the call itself, before any iteration
+
+
+def test_pipe_on_a_non_iterable_is_a_type_error(nlp):
+    with pytest.raises(TypeError, match="iterable of str"):
+        nlp.pipe(42)
+
+
+def test_pipe_still_takes_lists_tuples_and_generators(nlp):
+    texts = ["Talks resumed.", "Aid will flow if the truce holds."]
+    for given in (texts, tuple(texts), (t for t in texts)):
+        assert [d.text for d in nlp.pipe(given)] == texts
+
+
+# --- 3. to_json() never writes NaN or Infinity -----------------------------------------------
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_a_non_finite_score_is_an_error_not_invalid_json(nlp, value):
+    doc = nlp("Aid will flow once the ceasefire holds.")
+    bad = dataclasses.replace(
+        doc, sentences=[dataclasses.replace(doc.sentences[0], conditional_score=value)]
+    )
+    with pytest.raises(ValueError, match=r"Sentence\.conditional_score"):
+        bad.to_json()
+    with pytest.raises(ValueError, match="not a finite number"):
+        bad.to_dict()
+
+
+def test_each_relation_score_is_checked(nlp):
+    doc = nlp(
+        "Foreign Minister Ana Ruiz said her country would sign if the border reopened.",
+        targets=["the border"],
+    )
+    assert doc.conditionals and doc.attributions and doc.stances
+    cases = {
+        "Conditional.score": dataclasses.replace(
+            doc, conditionals=[dataclasses.replace(doc.conditionals[0], score=math.nan)]
+        ),
+        "Conditional.type_score": dataclasses.replace(
+            doc, conditionals=[dataclasses.replace(doc.conditionals[0], type_score=math.nan)]
+        ),
+        "Attribution.score": dataclasses.replace(
+            doc, attributions=[dataclasses.replace(doc.attributions[0], score=math.inf)]
+        ),
+        "Attribution.resolved_score": dataclasses.replace(
+            doc, attributions=[dataclasses.replace(doc.attributions[0], resolved_score=math.nan)]
+        ),
+        "Stance.score": dataclasses.replace(
+            doc, stances=[dataclasses.replace(doc.stances[0], score=math.nan)]
+        ),
+    }
+    for name, bad in cases.items():
+        with pytest.raises(ValueError, match=re.escape(name)):
+            bad.to_json()
+
+
+def test_nan_weights_give_an_error_not_nan_in_json(nlp, monkeypatch):
+    damaged = copy.deepcopy(nlp.conditionality)
+    with torch.no_grad():
+        for parameter in damaged.head.parameters():
+            parameter.fill_(math.nan)
+    monkeypatch.setattr(nlp, "conditionality", damaged)
+    doc = nlp("Aid will flow once the ceasefire holds.")
+    assert math.isnan(doc.sentences[0].conditional_score)
+    with pytest.raises(ValueError, match="not a finite number"):
+        doc.to_json()
