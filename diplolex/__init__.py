@@ -13,6 +13,8 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, overload
 
+from diplolex.frame import to_frame
+from diplolex.render import render
 from diplolex.tasks.stance import StanceResult
 from diplolex.types import Attribution, Conditional, Document, Sentence, Span, Stance
 
@@ -32,7 +34,9 @@ __all__ = [
     "__version__",
     "analyze",
     "load",
+    "render",
     "stance",
+    "to_frame",
 ]
 
 _defaults: dict[tuple[str, ...], Analyzer] = {}
