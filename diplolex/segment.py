@@ -16,6 +16,8 @@ import warnings
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from diplolex.spans import grapheme_around, grapheme_clusters
+
 if TYPE_CHECKING:
     from pysbd.lang.english import English
     from pysbd.processor import Processor
@@ -59,9 +61,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         text: Any string; none raises, and time grows linearly with its length.
 
     Returns:
-        ``(start, end)`` offsets into ``text``, increasing and non-overlapping. Each
-        ``text[start:end]`` is one sentence without leading or trailing whitespace, and
-        every non-whitespace character of ``text`` lies in exactly one sentence.
+        ``(start, end)`` offsets into ``text``, increasing and non-overlapping, on grapheme
+        cluster boundaries. Each ``text[start:end]`` is one sentence without leading or
+        trailing whitespace, and every grapheme cluster of ``text`` that does not start with
+        whitespace lies in exactly one sentence.
 
     Example:
         >>> text = "Gen. Okafor landed in Accra. Talks begin Jan. 5."
@@ -74,7 +77,51 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         spans += _split_line(text, line_start, match.end())
         line_start = match.end()
     spans += _split_line(text, line_start, len(text))
-    return spans
+    return _on_graphemes(text, spans)
+
+
+def _on_graphemes(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Move sentence edges that fall inside a grapheme cluster to the cluster's edges.
+
+    An edge inside a cluster moves outward (a letter keeps its combining mark, an emoji ZWJ
+    sequence stays whole), except that a cluster led or ended by whitespace (a space with a
+    combining mark on it) counts as whitespace and is left out, as whitespace at the edges is.
+    Two sentences that a cluster would make overlap become one.
+    """
+    if not grapheme_clusters(text)[0]:
+        return spans
+    snapped: list[tuple[int, int]] = []
+    for start, end in spans:
+        start, end = _tidy_edges(text, start, end)
+        if start >= end:
+            continue
+        if snapped and start < snapped[-1][1]:
+            snapped[-1] = (snapped[-1][0], max(end, snapped[-1][1]))
+        else:
+            snapped.append((start, end))
+    return snapped
+
+
+def _tidy_edges(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` on grapheme boundaries, without whitespace (or whitespace-led
+    clusters) at either edge; empty (``start >= end``) when nothing else is left."""
+    while start < end:
+        moved = False
+        around = grapheme_around(text, start)
+        if around is not None:
+            start = around[1] if text[around[0]].isspace() else around[0]
+            moved = True
+        around = grapheme_around(text, end)
+        if around is not None:
+            end = around[0] if text[around[1] - 1].isspace() else around[1]
+            moved = True
+        while start < end and text[start].isspace():
+            start, moved = start + 1, True
+        while end > start and text[end - 1].isspace():
+            end, moved = end - 1, True
+        if not moved:
+            break
+    return start, end
 
 
 def _split_line(text: str, start: int, end: int) -> list[tuple[int, int]]:

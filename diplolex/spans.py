@@ -1,10 +1,28 @@
-"""Character-span utilities shared by the task decoders: clean edges, word snapping, BIO codes."""
+"""Character-span utilities shared by the task decoders: clean edges, word and grapheme
+snapping, BIO codes."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
+from functools import lru_cache
+
+import regex
 
 _TRAILING_PUNCT = ".,;:"
+
+# Grapheme clusters (Unicode text segmentation, UAX #29, as the ``regex`` module's ``\X``).
+# A cluster of two or more code points only joins at a code point whose Grapheme_Cluster_Break
+# is none of Other, Control, LF (a combining mark, ZWJ, spacing mark, prepend, regional
+# indicator, Hangul jamo or syllable, CR): between two code points that are both Other,
+# Control or LF there is always a boundary. So clusters are found by running ``\X`` only over
+# the stretches where no two such plain code points meet, which keeps plain text (ASCII,
+# CJK, most Latin) a single C-speed scan.
+_PLAIN = r"[\p{Grapheme_Cluster_Break=Other}\p{Grapheme_Cluster_Break=Control}\n]"
+_JOINING = r"[^\p{Grapheme_Cluster_Break=Other}\p{Grapheme_Cluster_Break=Control}\n]"
+_JOINING_STRETCH = regex.compile(rf"{_PLAIN}?(?:{_JOINING}+{_PLAIN}?)+")
+_CLUSTER = regex.compile(r"\X")
+_NO_CLUSTERS: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
 
 
 def clean_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -24,11 +42,76 @@ def clean_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen ``[start, end)`` so that it neither starts nor ends inside a word."""
+    """Widen ``[start, end)`` so that it neither starts nor ends inside a word or a grapheme
+    cluster (see :func:`snap_to_graphemes`)."""
     while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
         start -= 1
     while end < len(text) and end > 0 and text[end - 1].isalnum() and text[end].isalnum():
         end += 1
+    return snap_to_graphemes(text, start, end)
+
+
+def grapheme_clusters(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The clusters of ``text`` made of more than one code point, as ``(starts, ends)``.
+
+    Every other position of ``text`` is a grapheme boundary. Increasing, non-overlapping.
+
+    Example:
+        >>> grapheme_clusters("Cafe\u0301 👍🏽")
+        ((3, 6), (5, 8))
+    """
+    if text.isascii() and "\r\n" not in text:
+        return _NO_CLUSTERS
+    return _clusters(text)
+
+
+@lru_cache(maxsize=8)
+def _clusters(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    starts: list[int] = []
+    ends: list[int] = []
+    for stretch in _JOINING_STRETCH.finditer(text):
+        offset = stretch.start()
+        for cluster in _CLUSTER.finditer(stretch.group()):
+            if cluster.end() - cluster.start() > 1:
+                starts.append(offset + cluster.start())
+                ends.append(offset + cluster.end())
+    return tuple(starts), tuple(ends)
+
+
+def grapheme_around(text: str, position: int) -> tuple[int, int] | None:
+    """The cluster ``position`` falls strictly inside, as ``(start, end)``; ``None`` when
+    ``position`` is a grapheme boundary (as 0, ``len(text)`` and most positions are)."""
+    starts, ends = grapheme_clusters(text)
+    i = bisect.bisect_right(starts, position) - 1
+    if i >= 0 and starts[i] < position < ends[i]:
+        return starts[i], ends[i]
+    return None
+
+
+def is_grapheme_boundary(text: str, position: int) -> bool:
+    """Whether ``text[:position]`` and ``text[position:]`` cut no grapheme cluster in two."""
+    return 0 <= position <= len(text) and grapheme_around(text, position) is None
+
+
+def snap_to_graphemes(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen ``[start, end)`` to the nearest grapheme boundaries outside it.
+
+    A span never starts or ends between a letter and its combining mark, inside an emoji ZWJ
+    sequence or flag, or between CR and LF. An empty span inside a cluster moves to its start.
+
+    Example:
+        >>> snap_to_graphemes("Cafe\u0301 au lait", 0, 4)
+        (0, 5)
+    """
+    empty = end <= start
+    around = grapheme_around(text, start)
+    if around is not None:
+        start = around[0]
+    if empty:
+        return start, start
+    around = grapheme_around(text, end)
+    if around is not None:
+        end = around[1]
     return start, end
 
 

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from diplolex.spans import snap_to_graphemes
+
 ConditionalType = Literal["offer", "threat", "demand", "hypothetical"]
 StanceLabel = Literal["favor", "against", "neutral"]
 StancePairLabel = Literal["favor", "against", "neutral", "unrelated"]
@@ -30,12 +32,19 @@ class Span:
     def of(cls, document: str, start: int, end: int) -> Span:
         """Build a span from offsets, taking its text from ``document``.
 
+        Offsets that fall inside a grapheme cluster (between a letter and its combining mark,
+        inside an emoji ZWJ sequence) are widened to the cluster's edges, so a span never cuts
+        a user-perceived character in two.
+
         Example:
             >>> Span.of("Talks resume.", 0, 5)
             Span(start=0, end=5, text='Talks')
+            >>> Span.of("Cafe\u0301 talks", 0, 4).end
+            5
         """
         if not 0 <= start <= end <= len(document):
             raise ValueError(f"span [{start}, {end}) lies outside a text of {len(document)} chars")
+        start, end = snap_to_graphemes(document, start, end)
         return cls(start, end, document[start:end])
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,10 +13,18 @@ import math
 import re
 
 import pytest
+import regex
 import torch
 
 import diplolex
 from diplolex.encoder import model_text
+from diplolex.segment import split_sentences
+from diplolex.spans import (
+    grapheme_clusters,
+    is_grapheme_boundary,
+    snap_to_graphemes,
+    snap_to_words,
+)
 from tests.conftest import assert_offsets_exact
 
 # --- 1. Every str is valid input -------------------------------------------------------------
@@ -177,3 +185,88 @@ def test_nan_weights_give_an_error_not_nan_in_json(nlp, monkeypatch):
     assert math.isnan(doc.sentences[0].conditional_score)
     with pytest.raises(ValueError, match="not a finite number"):
         doc.to_json()
+
+
+# --- 4. Spans on grapheme boundaries ---------------------------------------------------------
+
+
+def _on_boundaries(text: str, start: int, end: int) -> bool:
+    return is_grapheme_boundary(text, start) and is_grapheme_boundary(text, end)
+
+
+def test_grapheme_clusters_match_the_regex_module_on_tricky_text():
+    text = "Cafe\u0301 👨\u200d👩\u200d👧 🇫🇷🇩🇪 한\u1100\u1161 \u0915\u094d\u0937 a\r\nb \u0600x"
+    expected = [(m.start(), m.end()) for m in regex.finditer(r"\X", text) if len(m.group()) > 1]
+    starts, ends = grapheme_clusters(text)
+    assert list(zip(starts, ends)) == expected
+    assert grapheme_clusters("plain ascii only") == ((), ())
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "expected"),
+    [
+        ("Cafe\u0301 talks", 0, 4, (0, 5)),  # the accent stays on its letter
+        ("Cafe\u0301 talks", 4, 11, (3, 11)),
+        ("The 👨\u200d👩\u200d👧 delegation", 4, 6, (4, 9)),  # a ZWJ family is one character
+        ("Flags 🇫🇷🇩🇪 flew", 7, 9, (6, 10)),
+        ("line\r\nnext", 5, 10, (4, 10)),
+        ("Cafe\u0301", 4, 4, (3, 3)),
+    ],
+)
+def test_span_of_snaps_outward_to_grapheme_boundaries(text, start, end, expected):
+    span = diplolex.Span.of(text, start, end)
+    assert (span.start, span.end) == expected
+    assert span.text == text[span.start : span.end]
+    assert snap_to_graphemes(text, start, end) == expected
+
+
+def test_snap_to_words_also_keeps_clusters_whole():
+    text = "the talks\u0301 failed"
+    assert snap_to_words(text, 4, 9) == (4, 10)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The envoy left.\u0301 Talks resumed on Monday.",
+        "</p>\u0301Talks resumed. The envoy left.",
+        "Talks resumed. \u0301The envoy left.",  # a mark on a space belongs to the space
+        "Talks resumed 👨\u200d👩\u200d👧. The families returned home.",
+        "Talks resumed.\r\nThe envoy left.",
+    ],
+)
+def test_sentence_edges_fall_on_grapheme_boundaries(text):
+    bounds = split_sentences(text)
+    assert bounds
+    for (start, end), later in zip(bounds, [*bounds[1:], None]):
+        assert _on_boundaries(text, start, end), (start, end)
+        assert text[start:end] == text[start:end].strip()
+        assert later is None or end <= later[0]
+    covered = {i for start, end in bounds for i in range(start, end)}
+    for cluster in regex.finditer(r"\X", text):  # every cluster not led by whitespace is in
+        if not cluster.group()[0].isspace():
+            assert cluster.start() in covered, cluster.group()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Aid will flow if the ceasefire holds\u0301. The minister\u0301 said talks would resume.",
+        "Foreign Minister Ana Ruiz\u0301 said her country would sign if the border reopened\u0301.",
+        "Iran condemned the sanctions\u0301 on Tuesday. 👩\u200d⚖️ judges said they would rule.",
+    ],
+)
+def test_every_relation_span_lies_on_grapheme_boundaries(nlp, text):
+    doc = nlp(text, targets=["the sanctions", "the border"])
+    assert doc.conditionals or doc.attributions
+    for span in [*doc.sentences, *doc.spans()]:
+        assert _on_boundaries(text, span.start, span.end), span
+        assert text[span.start : span.end] == span.text
+
+
+def test_a_target_found_before_a_combining_mark_takes_the_mark():
+    doc = diplolex.analyze(
+        "Iran condemned the sanctions\u0301 on Tuesday.", targets=["the sanctions"]
+    )
+    (stance,) = [s for s in doc.stances if s.target.text.startswith("the sanctions")]
+    assert stance.target.text == "the sanctions\u0301"
