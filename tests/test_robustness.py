@@ -11,13 +11,24 @@ import dataclasses
 import json
 import math
 import re
+import shutil
 
 import pytest
 import regex
 import torch
 
 import diplolex
-from diplolex.encoder import model_text
+import diplolex.analyzer
+from diplolex.encoder import BaseModelError, SharedEncoder, base_model_path, model_text
+from diplolex.manifest import (
+    WEIGHTS_ROOT,
+    WeightsError,
+    read_manifest,
+    verify_folder,
+    verify_weights,
+    write_manifest,
+)
+from diplolex.manifest import main as manifest_main
 from diplolex.segment import split_sentences
 from diplolex.spans import (
     grapheme_clusters,
@@ -270,3 +281,155 @@ def test_a_target_found_before_a_combining_mark_takes_the_mark():
     )
     (stance,) = [s for s in doc.stances if s.target.text.startswith("the sanctions")]
     assert stance.target.text == "the sanctions\u0301"
+
+
+# --- 5. Tamper-evident weights ---------------------------------------------------------------
+
+
+def _flip_bytes(path, offset_from_end=1000):
+    """Change four bytes deep in a file (in a safetensors file: the data, not the header)."""
+    size = path.stat().st_size
+    with path.open("r+b") as f:
+        f.seek(max(0, size - offset_from_end))
+        old = f.read(4)
+        f.seek(max(0, size - offset_from_end))
+        f.write(bytes(b ^ 0xFF for b in old))
+
+
+@pytest.fixture
+def shipped_copy(tmp_path, monkeypatch):
+    """A copy of the shipped weights tree (manifest included) that the conditionality and
+    stance models load as if it were the package's own."""
+    from diplolex.tasks.conditionality.predict import ConditionalityModel
+    from diplolex.tasks.stance.predict import StanceModel
+
+    root = tmp_path / "weights"
+    shutil.copytree(WEIGHTS_ROOT, root)
+    monkeypatch.setattr(ConditionalityModel, "shipped_weights", root / "conditionality")
+    monkeypatch.setattr(StanceModel, "shipped_weights", root / "stance")
+    return root
+
+
+def test_the_shipped_manifest_matches_the_shipped_weights():
+    # fails after a retrain until `python -m diplolex.manifest` is run and committed
+    assert manifest_main(["--check"]) == 0
+    listed = read_manifest(WEIGHTS_ROOT / "MANIFEST.json")
+    for task in diplolex.analyzer.AVAILABLE_TASKS:
+        assert f"{task}/model.safetensors" in listed and f"{task}/config.json" in listed
+
+
+def test_an_untouched_copy_of_the_shipped_weights_loads(shipped_copy):
+    from diplolex.tasks.conditionality.predict import ConditionalityModel
+
+    assert ConditionalityModel.load().config is not None
+
+
+def test_a_tampered_head_is_refused_naming_the_file(shipped_copy):
+    from diplolex.tasks.conditionality.predict import ConditionalityModel
+
+    _flip_bytes(shipped_copy / "conditionality" / "model.safetensors")
+    with pytest.raises(WeightsError, match=r"conditionality/model\.safetensors has SHA-256"):
+        ConditionalityModel.load()
+
+
+def test_a_tampered_head_config_is_refused_naming_the_file(shipped_copy):
+    from diplolex.tasks.stance.predict import StanceModel
+
+    config = shipped_copy / "stance" / "config.json"
+    config.write_text(config.read_text().replace("\n", "\n ", 1))  # same JSON, other bytes
+    with pytest.raises(WeightsError, match=r"stance/config\.json has SHA-256"):
+        StanceModel.load()
+
+
+def test_an_added_or_tampered_adapter_is_refused(shipped_copy):
+    folder = shipped_copy / "conditionality"
+    (folder / "adapter.json").write_text('{"rank": 8}\n')
+    with pytest.raises(WeightsError, match=r"adapter\.json is not in"):
+        verify_weights(folder, folder)
+    (folder / "adapter.safetensors").write_bytes(b"\x00" * 4096)
+    write_manifest(shipped_copy)  # as after a retrain that ships an adapter
+    assert verify_weights(folder, folder) == folder.resolve()
+    _flip_bytes(folder / "adapter.safetensors")
+    verify_folder.cache_clear()
+    with pytest.raises(WeightsError, match=r"adapter\.safetensors has SHA-256"):
+        verify_weights(folder, folder)
+
+
+def test_a_missing_manifest_or_file_is_refused(shipped_copy):
+    from diplolex.tasks.conditionality.predict import ConditionalityModel
+
+    (shipped_copy / "conditionality" / "config.json").unlink()
+    with pytest.raises(WeightsError, match=r"config\.json is missing"):
+        ConditionalityModel.load()
+    (shipped_copy / "MANIFEST.json").unlink()
+    verify_folder.cache_clear()
+    with pytest.raises(WeightsError, match=r"python -m diplolex\.manifest"):
+        ConditionalityModel.load()
+
+
+def _own_folder(tmp_path, task="conditionality"):
+    folder = tmp_path / "mine"
+    shutil.copytree(WEIGHTS_ROOT / task, folder)
+    return folder
+
+
+def test_a_users_own_folder_is_not_held_to_the_package_manifest(tmp_path):
+    from diplolex.tasks.conditionality.predict import ConditionalityModel
+
+    folder = _own_folder(tmp_path)
+    _flip_bytes(folder / "model.safetensors")  # retrained, as far as we know
+    assert ConditionalityModel.load(folder).config is not None
+
+
+def test_a_users_own_folder_with_its_own_manifest_is_checked(tmp_path):
+    from diplolex.tasks.conditionality.predict import ConditionalityModel
+
+    folder = _own_folder(tmp_path)
+    assert manifest_main([str(folder)]) == 0
+    assert ConditionalityModel.load(folder).config is not None
+    _flip_bytes(folder / "model.safetensors")
+    verify_folder.cache_clear()
+    with pytest.raises(WeightsError, match=r"mine/model\.safetensors has SHA-256"):
+        ConditionalityModel.load(folder)
+    assert manifest_main([str(folder), "--check"]) == 1
+
+
+def test_a_head_with_a_corrupted_header_names_the_file(tmp_path):
+    from diplolex.tasks.conditionality.predict import ConditionalityModel
+
+    folder = _own_folder(tmp_path)
+    weights = folder / "model.safetensors"
+    with weights.open("r+b") as f:
+        f.seek(8)
+        f.write(b"\xff\xfe not json at all")
+    with pytest.raises(WeightsError, match=r"mine/model\.safetensors is not a readable"):
+        ConditionalityModel.load(folder)
+    weights.write_bytes(b"")  # an empty (truncated) file
+    with pytest.raises(WeightsError, match=r"mine/model\.safetensors is not a readable"):
+        ConditionalityModel.load(folder)
+
+
+def test_a_head_config_that_is_not_json_names_the_file(tmp_path):
+    from diplolex.tasks.conditionality.predict import ConditionalityModel
+
+    folder = _own_folder(tmp_path)
+    (folder / "config.json").write_text('{"hidden": 3')
+    with pytest.raises(WeightsError, match=r"mine/config\.json is not valid JSON"):
+        ConditionalityModel.load(folder)
+
+
+@pytest.mark.parametrize(
+    "name", ["config.json", "tokenizer.json", "vocab.txt", "tokenizer_config.json"]
+)
+def test_a_tampered_base_model_file_is_refused_naming_it(tmp_path, name):
+    copy = tmp_path / "base"
+    copy.mkdir()
+    for item in base_model_path().iterdir():  # the 90 MB weights are linked, not copied
+        if item.name == name:
+            shutil.copy(item, copy / item.name)
+        else:
+            (copy / item.name).symlink_to(item)
+    edited = copy / name
+    edited.write_bytes(edited.read_bytes().replace(b"a", b"b", 1))
+    with pytest.raises(BaseModelError, match=rf"base/{re.escape(name)} has SHA-256"):
+        SharedEncoder(model_path=copy)
