@@ -5,7 +5,7 @@ and every requested task head on its output, and assembles :class:`~diplolex.typ
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,19 +117,29 @@ class Analyzer:
         return next(self.pipe([check_text(text)], targets=targets))
 
     def pipe(
-        self, texts: Iterable[str], *, targets: Sequence[str] | None = None
+        self,
+        texts: Iterable[str],
+        *,
+        targets: Sequence[str] | None = None,
+        progress: bool = False,
     ) -> Iterator[Document]:
         """Analyse a stream of texts lazily, in order, batching sentences across texts.
 
         Memory stays bounded: at most about 512 sentences are held between passes, however
-        long the stream or a single document is.
+        long the stream or a single document is. ``progress``: a bar of documents done on
+        stderr (tqdm), drawn only when stderr is a terminal.
 
         Raises:
             TypeError: at once, when ``texts`` is a single ``str`` (or bytes) rather than an
                 iterable of them; when an item is reached that is not a ``str``.
         """
         check_texts(texts)
-        return self._pipe(texts, self._check_targets(targets))
+        docs = self._pipe(texts, self._check_targets(targets))
+        if progress:
+            from diplolex.progress import progress_bar
+
+            docs = progress_bar(docs, total=len(texts) if isinstance(texts, Sized) else None)
+        return docs
 
     def _pipe(self, texts: Iterable[str], targets: list[str] | None) -> Iterator[Document]:
         pending: list[_Pending] = []

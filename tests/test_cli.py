@@ -286,3 +286,16 @@ def test_cli_draws_progress_on_a_terminal_unless_quiet(tmp_path, monkeypatch, ca
     assert main(["analyze", str(path), "--format", "jsonl", "--quiet"]) == 0
     assert quiet.getvalue() == ""
     assert len(capsys.readouterr().out.splitlines()) == 4
+
+
+def test_pipe_progress_counts_documents_on_a_terminal(nlp, monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    texts = ["The talks resumed.", "Aid flows if the truce holds.", "The envoy left."]
+    docs = list(nlp.pipe(texts, progress=True))
+    assert [d.text for d in docs] == texts
+    assert "3/3" in terminal.getvalue()
+    plain = io.StringIO()
+    monkeypatch.setattr("sys.stderr", plain)
+    assert len(list(nlp.pipe(iter(texts), progress=True))) == 3
+    assert plain.getvalue() == ""
