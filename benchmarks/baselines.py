@@ -124,7 +124,9 @@ def _left_clause(text: str, end: int) -> Offsets | None:
     return span
 
 
-def cue_rule_conditionals(text: str) -> list[tuple[Offsets, Offsets, Offsets | None]]:
+def cue_rule_conditionals(
+    text: str, cues: re.Pattern[str] | None = None
+) -> list[tuple[Offsets, Offsets, Offsets | None]]:
     """The conditional constructions the cue-word rule finds in one sentence.
 
     The rule:
@@ -145,6 +147,8 @@ def cue_rule_conditionals(text: str) -> list[tuple[Offsets, Offsets, Offsets | N
 
     Args:
         text: One sentence.
+        cues: the cue pattern; default the phrases of :data:`CONDITIONAL_CUES` (the wide
+            list of :mod:`benchmarks.families` is the other one used).
 
     Returns:
         ``(cue, condition, consequence | None)`` offsets, in text order.
@@ -157,7 +161,7 @@ def cue_rule_conditionals(text: str) -> list[tuple[Offsets, Offsets, Offsets | N
         []
     """
     found = []
-    for match in _CUE_RE.finditer(text):
+    for match in (cues or _CUE_RE).finditer(text):
         cue = (match.start(), match.end())
         if match.group(0).lower() == "if":
             before = _WORD_BEFORE.search(text, 0, match.start())

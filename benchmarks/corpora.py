@@ -60,6 +60,8 @@ _EMERGENT = "emergent/emergent/url-versions-2015-06-14-clean"
 
 DIPLOCOND_TRAIN = Corpus("conditionality", "diplocond-train", ("diplocond/train.jsonl",))
 DIPLOCOND_DEV = Corpus("conditionality", "diplocond-dev", ("diplocond/dev.jsonl",))
+DIPLOCOND_DEV_V1 = Corpus("conditionality", "diplocond-dev-v1", ("diplocond/dev.jsonl",))
+DIPLOCOND_DEV_V2 = Corpus("conditionality", "diplocond-dev-v2", ("diplocond/dev.jsonl",))
 DIPLOBENCH_CONDITIONALITY = Corpus("conditionality", "diplobench-dev", ("diplobench/dev.jsonl",))
 ST1_TRAIN = Corpus(
     "conditionality", "semeval2020t5-st1-train", (f"{_ST}/Subtask-1/subtask1_train.csv",)
@@ -90,6 +92,8 @@ SEMEVAL16_TRAIN = Corpus(
 SEMEVAL16_TEST = Corpus(
     "stance", "semeval2016-test", (f"{_SEMEVAL16}/testdata-taskA-all-annotations.txt",)
 )
+DIPLOSTANCE_TRAIN = Corpus("stance", "diplostance-train", ("diplostance/train.jsonl",))
+DIPLOSTANCE_DEV = Corpus("stance", "diplostance-dev", ("diplostance/dev.jsonl",))
 DIPLOBENCH_STANCE = Corpus("stance", "diplobench-dev", ("diplobench/dev.jsonl",))
 
 POLNEAR_DEV = Corpus(

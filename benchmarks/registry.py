@@ -114,13 +114,18 @@ def conditionality_model(analyzer: Any, dataset: Any) -> list[Any]:
 
 @register_model_system("stance")
 def stance_model(analyzer: Any, dataset: Any) -> list[str]:
-    """Each (text, target) pair through the stance cross-encoder.
+    """Each (text, target) pair through the stance cross-encoder, with its holder where the
+    dataset names one (DiploStance, diplobench).
 
     FNC-1 is scored on all four labels; the other datasets have no ``unrelated`` class, so the
     prediction there is the most probable of favor, against and neutral.
     """
     results = analyzer.stance.predict_pairs(
-        analyzer.encoder, list(dataset["text"]), list(dataset["target"]), analyzer.batch_size
+        analyzer.encoder,
+        list(dataset["text"]),
+        list(dataset["target"]),
+        analyzer.batch_size,
+        holders=list(dataset["holder"]),
     )
     if set(dataset["corpus"]) == {"fnc1"}:
         return [r.label for r in results]
@@ -145,16 +150,20 @@ _NEWSMTSC = scoring.StanceScorer(("macro_f1", "accuracy"), "macro-F1 (favor/agai
 _ATTRIBUTION = scoring.AttributionScorer()
 
 ENTRIES: tuple[Entry, ...] = (
-    Entry(
-        "conditionality",
-        c.DIPLOCOND_DEV,
-        "dev",
-        _CONDITIONALITY,
-        (
-            systems.majority_conditional(c.DIPLOCOND_TRAIN),
-            systems.cue_rule(),
-            systems.tfidf_conditional(c.DIPLOCOND_TRAIN),
-        ),
+    *(
+        Entry(
+            "conditionality",
+            corpus,
+            "dev",
+            _CONDITIONALITY,
+            (
+                systems.majority_conditional(c.DIPLOCOND_TRAIN),
+                systems.cue_rule(),
+                systems.wide_cue_rule(),
+                systems.tfidf_conditional(c.DIPLOCOND_TRAIN),
+            ),
+        )
+        for corpus in (c.DIPLOCOND_DEV, c.DIPLOCOND_DEV_V2, c.DIPLOCOND_DEV_V1)
     ),
     Entry(
         "conditionality",
@@ -224,6 +233,15 @@ ENTRIES: tuple[Entry, ...] = (
         "test",
         scoring.StanceScorer(("f_avg",), "F_avg = (F1 favor + F1 against) / 2", extra="f_avg"),
         (systems.majority_stance(c.SEMEVAL16_TRAIN), systems.tfidf_stance(c.SEMEVAL16_TRAIN)),
+    ),
+    Entry(
+        "stance",
+        c.DIPLOSTANCE_DEV,
+        "dev",
+        scoring.StanceScorer(
+            ("f_avg", "accuracy"), "F_avg = (F1 favor + F1 against) / 2, acc.", extra="f_avg"
+        ),
+        (systems.majority_stance(c.DIPLOSTANCE_TRAIN), systems.tfidf_stance(c.DIPLOSTANCE_TRAIN)),
     ),
     Entry(
         "stance",

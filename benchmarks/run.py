@@ -147,6 +147,8 @@ def run_benchmarks(
             result = {**result, **head, "seconds": seconds}
             content["results"].append(result)
             log("    " + _summary(result))
+            for line in entry.scorer.details(result["figures"]):
+                log("      " + line)
     path = write_json(out or default_output("run"), content)
     log(f"benchmarks: wrote {path}")
     return path, content

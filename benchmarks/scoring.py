@@ -71,6 +71,10 @@ class Scorer:
     def figures(self, *arrays: list[Any]) -> dict[str, float]:
         raise NotImplementedError
 
+    def details(self, figures: dict[str, float]) -> list[str]:
+        """Lines the run log prints under the headline figures (none by default)."""
+        return []
+
     def bootstrap_inputs(self, name: str, *arrays: list[Any]) -> BootstrapInputs:
         """``(metric_fn, per_item_arrays)`` for :func:`diplolex.metrics.bootstrap_ci` of figure
         ``name``: ``metric_fn(*per_item_arrays)`` equals the figure on the full data.
@@ -122,7 +126,30 @@ class ConditionalityScorer(Scorer):
             "type_matched": s.type_matched,
             "type_total": s.type_total,
         }
+        out |= family_recall(records, predictions)
+        out |= type_confusion(records, predictions)
         return out
+
+    def details(self, figures: dict[str, float]) -> list[str]:
+        """Sentence recall per cue family, then the type confusion matrix (gold rows)."""
+        from benchmarks.families import FAMILY_NAMES
+        from diplolex.types import CONDITIONAL_TYPES
+
+        recalls = []
+        for name in FAMILY_NAMES:
+            if f"recall_{name}" in figures:
+                recall, count = figures[f"recall_{name}"], figures[f"count_{name}"]
+                recalls.append(f"{name} {recall:.2f} ({round(recall * count)}/{count:.0f})")
+        lines = ["recall by cue family: " + "; ".join(recalls)]
+        if any(figures.get(f"types_{g}_{p}") for g in CONDITIONAL_TYPES for p in CONDITIONAL_TYPES):
+            lines.append(
+                f"type accuracy {figures['type_accuracy']:.3f}; confusion (gold row, predicted "
+                "column: " + " ".join(t[:5] for t in CONDITIONAL_TYPES) + ")"
+            )
+            for g in CONDITIONAL_TYPES:
+                row = " ".join(f"{figures[f'types_{g}_{p}']:5.0f}" for p in CONDITIONAL_TYPES)
+                lines.append(f"  {g:<12} {row}")
+        return lines
 
     def bootstrap_inputs(self, name: str, *arrays: list[Any]) -> BootstrapInputs:
         from diplolex.tasks.conditionality.evaluate import score_conditionality
@@ -132,6 +159,51 @@ class ConditionalityScorer(Scorer):
             counts = item_counts(lambda r, p: getattr(score_conditionality(r, p), part), arrays)
             return counts_f1, (counts,)
         return super().bootstrap_inputs(name, *arrays)
+
+
+def family_recall(records: list[Any], predictions: list[Any]) -> dict[str, float]:
+    """Recall of conditional sentences per cue family (:mod:`benchmarks.families`):
+    ``recall_<family>`` and ``count_<family>``; a sentence counts once for each family of
+    its gold constructions' cues. Families with no gold sentence are left out."""
+    from benchmarks.families import FAMILY_NAMES, cue_family
+
+    found: dict[str, list[int]] = {name: [0, 0] for name in FAMILY_NAMES}
+    for record, prediction in zip(records, predictions):
+        if not record["conditional"]:
+            continue
+        families = {cue_family(c["cue"]["text"] if c["cue"] else None)
+                    for c in record["conditionals"]}  # fmt: skip
+        for family in families or {cue_family(None)}:
+            found[family][0] += bool(prediction.conditional)
+            found[family][1] += 1
+    out: dict[str, float] = {}
+    for name, (hit, total) in found.items():
+        if total:
+            out[f"recall_{name}"] = hit / total
+            out[f"count_{name}"] = total
+    return out
+
+
+def type_confusion(records: list[Any], predictions: list[Any]) -> dict[str, float]:
+    """``types_<gold>_<predicted>`` counts over the gold constructions whose condition a
+    predicted one overlaps (the ones type accuracy is computed on)."""
+    from diplolex.types import CONDITIONAL_TYPES
+
+    out = {f"types_{g}_{p}": 0.0 for g in CONDITIONAL_TYPES for p in CONDITIONAL_TYPES}
+    for record, prediction in zip(records, predictions):
+        if not record["spans_complete"]:
+            continue
+        for c in record["conditionals"]:
+            if c["type"] not in CONDITIONAL_TYPES or c["condition"] is None:
+                continue
+            gold = (c["condition"]["start"], c["condition"]["end"])
+            overlapping = [(min(p.condition[1], gold[1]) - max(p.condition[0], gold[0]), p)
+                           for p in prediction.conditionals]  # fmt: skip
+            overlapping = [(size, p) for size, p in overlapping if size > 0]
+            if overlapping:
+                best = max(overlapping, key=lambda item: item[0])[1]
+                out[f"types_{c['type']}_{best.type}"] += 1
+    return out
 
 
 class CounterfactualScorer(Scorer):

@@ -148,6 +148,20 @@ def cue_rule() -> System:
     return System("cue-rule", "baseline", predict, description="conditional cue words")
 
 
+def wide_cue_rule() -> System:
+    """The cue rule over the cue list of every family (:data:`benchmarks.families.WIDE_CUES`)."""
+    from benchmarks.families import WIDE_CUE_RE
+
+    def predict(ctx: RunContext, dataset: Any) -> list[Any]:
+        out = []
+        for text in dataset["text"]:
+            found = baselines.cue_rule_conditionals(text, WIDE_CUE_RE)
+            out.append(_sentence(bool(found), float(bool(found)), 0.0, found))
+        return out
+
+    return System("wide-cue-rule", "baseline", predict, description="cue words of every cue family")
+
+
 def counterfactual_rule() -> System:
     """:func:`benchmarks.baselines.counterfactual_rule`."""
 

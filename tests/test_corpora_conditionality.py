@@ -450,7 +450,11 @@ def test_resolve_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared data folder not available")
 def test_real_diplocond_dev_and_semeval_st2_test() -> None:
     dev = load_conditionality("diplocond-dev", SHARED_DATA)
-    assert len(dev) == 241
+    assert len(dev) == 482  # release v1 (241) + release v2 (241)
+    v1 = load_conditionality("diplocond-dev-v1", SHARED_DATA)
+    v2 = load_conditionality("diplocond-dev-v2", SHARED_DATA)
+    assert (len(v1), len(v2)) == (241, 241)
+    assert sorted([*v1["id"], *v2["id"]]) == sorted(dev["id"])
     assert all(r["spans_complete"] for r in dev)
     st2 = load_conditionality("semeval2020t5-st2-test", SHARED_DATA)
     assert len(st2) == 1950
@@ -463,3 +467,16 @@ def test_real_diplocond_dev_and_semeval_st2_test() -> None:
                     s = entry[role]
                     if s is not None:
                         assert record["text"][s["start"] : s["end"]] == s["text"]
+
+
+def test_diplocond_release_filter(diplocond_dir: Path) -> None:
+    path = diplocond_dir / "dev.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    rows[1]["release"] = "v2"
+    rows[2]["release"] = "v1"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    assert list(read_diplocond(path, release="v2")["id"]) == ["t-2"]
+    assert list(read_diplocond(path, release="v1")["id"]) == ["t-1", "t-3"]  # no field: v1
+    assert len(read_diplocond(path)) == 3
+    with pytest.raises(ValueError, match="unknown diplocond release"):
+        read_diplocond(path, release="v3")

@@ -76,6 +76,7 @@ def _cue_regex() -> re.Pattern[str]:
 
 _CUE_RE = _cue_regex()
 _DIPLOCOND_SPLITS = ("train", "dev")
+_DIPLOCOND_RELEASES = ("v1", "v2")
 _SEMEVAL_SPLITS = ("train", "test")
 _GUM_SPLITS = ("train", "dev", "test", "test2")
 _GUM_CONDITION_LABELS = ("contingency.condition.", "contingency.negative-condition.")
@@ -211,13 +212,15 @@ def _checked_span(
     return {"start": start, "end": end, "text": text[start:end]} if start >= 0 else None
 
 
-def _read_annotated(path: Path, corpus: str) -> Dataset:
+def _read_annotated(path: Path, corpus: str, release: str | None = None) -> Dataset:
     records, stats = [], Counter[str]()
     with _existing(path).open(encoding="utf-8") as lines:
         for line in lines:
             if not line.strip():
                 continue
             row = json.loads(line)
+            if release is not None and (row.get("release") or "v1") != release:
+                continue
             text, complete, conditionals = row["text"], True, []
             for given in row.get("conditionals") or []:
                 entry = {"type": given.get("type")}
@@ -233,7 +236,9 @@ def _read_annotated(path: Path, corpus: str) -> Dataset:
     return _dataset(records, f"{corpus} {path.name}", stats)
 
 
-def read_diplocond(path_or_file: str | Path, split: str | None = None) -> Dataset:
+def read_diplocond(
+    path_or_file: str | Path, split: str | None = None, release: str | None = None
+) -> Dataset:
     """Read our annotated conditionality sentences (task-definitions.md "Record format").
 
     ``conditional`` is the annotated label, ``counterfactual`` is ``None`` and
@@ -244,6 +249,8 @@ def read_diplocond(path_or_file: str | Path, split: str | None = None) -> Datase
     Args:
         path_or_file: The ``diplocond/`` folder, or one of its JSONL files.
         split: ``train`` or ``dev``; required for a folder, and must match a file's name.
+        release: ``v1`` or ``v2`` to read only that release's records (a record without a
+            ``release`` field is ``v1``); ``None`` reads both.
 
     Returns:
         A ``datasets.Dataset`` with ``conditionality_features()``; ``id`` is the record's id.
@@ -258,7 +265,9 @@ def read_diplocond(path_or_file: str | Path, split: str | None = None) -> Datase
         path = path / f"{split}.jsonl"
     elif split is not None and path.stem != split:
         raise ValueError(f"split {split!r} does not match the file {path}")
-    return _read_annotated(path, "diplocond")
+    if release not in (None, *_DIPLOCOND_RELEASES):
+        raise ValueError(f"unknown diplocond release {release!r}; expected {_DIPLOCOND_RELEASES}")
+    return _read_annotated(path, "diplocond", release)
 
 
 def read_diplobench_conditionality(path: str | Path) -> Dataset:
@@ -475,6 +484,8 @@ def read_gum_condition_relations(data_dir: str | Path, split: str) -> Dataset:
 CONDITIONALITY_CORPORA: tuple[str, ...] = (
     "diplocond-train",
     "diplocond-dev",
+    "diplocond-dev-v1",
+    "diplocond-dev-v2",
     "diplobench-dev",
     "semeval2020t5-st1-train",
     "semeval2020t5-st1-test",
@@ -509,6 +520,8 @@ def load_conditionality(name: str, data_dir: str | Path | None = None) -> Datase
             f"unknown conditionality corpus {name!r}; expected one of {CONDITIONALITY_CORPORA}"
         )
     root = resolve_data_dir(data_dir)
+    if name.startswith("diplocond-dev-"):
+        return read_diplocond(root / "diplocond" / "dev.jsonl", release=name.rpartition("-")[2])
     corpus, _, split = name.rpartition("-")
     if corpus == "diplocond":
         return read_diplocond(root / "diplocond" / f"{split}.jsonl")

@@ -51,6 +51,8 @@ def stance_features() -> Any:
     """One (text, target) pair per record; ``label`` in favor/against/neutral/unrelated.
 
     ``target_span`` locates the target in ``text`` when the corpus marks it, else ``None``.
+    ``holder`` is who takes the stance when the corpus says so (``"author"`` for the text's
+    own position), else ``None`` (the public corpora: the author's or writer's stance).
     """
     from datasets import Features, Value
 
@@ -61,6 +63,7 @@ def stance_features() -> Any:
             "text": Value("string"),
             "target": Value("string"),
             "target_span": span_feature(),
+            "holder": Value("string"),
             "label": Value("string"),
         }
     )

@@ -33,6 +33,7 @@ _FNC1_LABELS = {
     "unrelated": "unrelated",
 }
 _EMERGENT_SPLITS = ("train", "test")
+_DIPLOSTANCE_SPLITS = ("train", "dev")
 _EMERGENT_LABELS = {"for": "favor", "against": "against", "observing": "neutral"}
 _SEMEVAL_FILES = {
     "train": "trainingdata-all-annotations.txt",
@@ -81,7 +82,13 @@ def _dataset(records: list[dict[str, Any]], corpus: str, dropped: int) -> Datase
 
 
 def _record(
-    id_: str, corpus: str, text: str, target: str, label: str, span: dict[str, Any] | None = None
+    id_: str,
+    corpus: str,
+    text: str,
+    target: str,
+    label: str,
+    span: dict[str, Any] | None = None,
+    holder: str | None = None,
 ) -> dict[str, Any]:
     return {
         "id": id_,
@@ -89,6 +96,7 @@ def _record(
         "text": text,
         "target": target,
         "target_span": span,
+        "holder": holder,
         "label": label,
     }
 
@@ -231,20 +239,10 @@ def read_semeval2016_stance(data_dir: str | Path, split: str) -> Dataset:
     return _dataset(records, "semeval2016", 0)
 
 
-def read_diplobench_stance(path: str | Path) -> Dataset:
-    """Read the stance layer of a diplobench JSONL file, one record per annotated stance.
-
-    ``text`` is the sentence, ``target`` the target span's text, ``target_span`` the span and
-    ``label`` the stance (already favor/against/neutral). The holder is not kept.
-
-    Args:
-        path: A diplobench file such as ``diplobench/dev.jsonl``.
-
-    Returns:
-        A ``datasets.Dataset`` with ``stance_features()``; ``id`` is ``<sentence id>-<index>``.
-    """
+def _read_annotated_stances(path: Path, corpus: str) -> Dataset:
+    """One record per annotated (holder, target) pair of a JSONL file of our own format."""
     records, dropped = [], 0
-    with _existing(Path(path)).open(encoding="utf-8") as lines:
+    with _existing(path).open(encoding="utf-8") as lines:
         for line in lines:
             if not line.strip():
                 continue
@@ -256,14 +254,44 @@ def read_diplobench_stance(path: str | Path) -> Dataset:
                 records.append(
                     _record(
                         f"{row['id']}-{i}",
-                        "diplobench",
+                        corpus,
                         row["text"],
                         target["text"],
                         stance["stance"],
                         span,
+                        holder=stance.get("holder") or None,
                     )
                 )
-    return _dataset(records, "diplobench", dropped)
+    return _dataset(records, corpus, dropped)
+
+
+def read_diplobench_stance(path: str | Path) -> Dataset:
+    """Read the stance layer of a diplobench JSONL file, one record per annotated stance.
+
+    ``text`` is the sentence, ``target`` the target span's text, ``target_span`` the span,
+    ``holder`` the holder's text (``"author"`` for the text's own position) and ``label`` the
+    stance (already favor/against/neutral).
+
+    Args:
+        path: A diplobench file such as ``diplobench/dev.jsonl``.
+
+    Returns:
+        A ``datasets.Dataset`` with ``stance_features()``; ``id`` is ``<sentence id>-<index>``.
+    """
+    return _read_annotated_stances(Path(path), "diplobench")
+
+
+def read_diplostance(data_dir: str | Path, split: str) -> Dataset:
+    """Read DiploStance (``diplostance/<split>.jsonl``), one record per (holder, target) pair.
+
+    Fields as :func:`read_diplobench_stance`; a sentence with no position gives no record.
+
+    Args:
+        data_dir: The shared data folder.
+        split: ``train`` or ``dev``.
+    """
+    _check_split(split, _DIPLOSTANCE_SPLITS)
+    return _read_annotated_stances(Path(data_dir) / "diplostance" / f"{split}.jsonl", "diplostance")
 
 
 STANCE_CORPORA: tuple[str, ...] = (
@@ -277,6 +305,8 @@ STANCE_CORPORA: tuple[str, ...] = (
     "semeval2016-train",
     "semeval2016-test",
     "diplobench-dev",
+    "diplostance-train",
+    "diplostance-dev",
 )
 
 
@@ -308,5 +338,6 @@ def load_stance(name: str, data_dir: str | Path | None = None) -> Dataset:
         "fnc1": read_fnc1,
         "emergent": read_emergent,
         "semeval2016": read_semeval2016_stance,
+        "diplostance": read_diplostance,
     }
     return readers[corpus](root, split)
