@@ -299,3 +299,13 @@ def test_pipe_progress_counts_documents_on_a_terminal(nlp, monkeypatch):
     monkeypatch.setattr("sys.stderr", plain)
     assert len(list(nlp.pipe(iter(texts), progress=True))) == 3
     assert plain.getvalue() == ""
+
+
+def test_check_device_is_usable_from_python_before_loading():
+    from diplolex.devices import check_device
+
+    assert check_device(None) is None and check_device("cpu") == "cpu"
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        check_device("gpu")
+    with pytest.raises(TypeError, match="got int"):
+        check_device(0)

@@ -76,36 +76,13 @@ class Item:
 
 
 def check_device(device: str | None) -> str | None:
-    """Return ``device`` if torch can use it here; raise ``InputError`` saying why not."""
-    if device is None:
-        return None
-    import torch
+    """:func:`diplolex.devices.check_device`, its ``ValueError`` as an :class:`InputError`."""
+    from diplolex.devices import check_device as check
 
     try:
-        parsed = torch.device(device)
-    except (RuntimeError, ValueError, TypeError):
-        raise InputError(
-            f"unknown device {device!r}: use cpu, cuda, cuda:N or mps (torch device names)"
-        ) from None
-    if parsed.type == "cpu":
-        return device
-    if parsed.type == "cuda":
-        if not torch.cuda.is_available():
-            why = (
-                "this torch build has no CUDA support"
-                if torch.version.cuda is None
-                else "no CUDA GPU is visible"
-            )
-            raise InputError(f"device {device!r} requested but {why}; use --device cpu")
-        count = torch.cuda.device_count()
-        if parsed.index is not None and parsed.index >= count:
-            raise InputError(f"device {device!r} requested but this machine has {count} GPU(s)")
-        return device
-    if parsed.type == "mps":
-        if not torch.backends.mps.is_available():
-            raise InputError(f"device {device!r} requested but MPS is not available here")
-        return device
-    raise InputError(f"device {device!r} is not supported: use cpu, cuda, cuda:N or mps")
+        return check(device)
+    except ValueError as err:
+        raise InputError(str(err)) from None
 
 
 def run(args: argparse.Namespace) -> int:
