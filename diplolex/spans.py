@@ -60,13 +60,24 @@ def grapheme_clusters(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
         >>> grapheme_clusters("Cafe\u0301 👍🏽")
         ((3, 6), (5, 8))
     """
+    if len(text) < _CACHE_FROM_CHARS:
+        return _find_clusters(text)
+    return _cached_clusters(text)
+
+
+_CACHE_FROM_CHARS = 4096
+"""Texts this long keep their cluster index (a document is snapped many times); shorter ones
+(sentences, passages) are indexed afresh, cheaply, and so never push a document out."""
+
+
+@lru_cache(maxsize=4)
+def _cached_clusters(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    return _find_clusters(text)
+
+
+def _find_clusters(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     if text.isascii() and "\r\n" not in text:
         return _NO_CLUSTERS
-    return _clusters(text)
-
-
-@lru_cache(maxsize=8)
-def _clusters(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     starts: list[int] = []
     ends: list[int] = []
     for stretch in _JOINING_STRETCH.finditer(text):
