@@ -191,9 +191,21 @@ def _document_html(doc: Document, n: int, doc_id: Any = None, line: int | None =
     marks, relations = _marks_and_links(doc, n)
     levels = 1 + max((m.level for m in marks), default=-1)
     parts = []
+    by_start = sorted(marks, key=lambda m: m.span.start)
+    active: list[_Mark] = []  # marks covering the current piece (one sweep, not a scan each)
+    next_mark, next_sentence = 0, 0
     for a, b in _segments(doc, marks):
-        covering = [m for m in marks if m.span.start <= a and b <= m.span.end]
-        sentence = next((s for s in doc.sentences if s.start <= a and b <= s.end), None)
+        while next_mark < len(by_start) and by_start[next_mark].span.start <= a:
+            active.append(by_start[next_mark])
+            next_mark += 1
+        active = [m for m in active if b <= m.span.end]
+        covering = sorted(active, key=lambda m: m.level)
+        while next_sentence < len(doc.sentences) and doc.sentences[next_sentence].end < b:
+            next_sentence += 1
+        sentence = None
+        if next_sentence < len(doc.sentences):
+            candidate = doc.sentences[next_sentence]
+            sentence = candidate if candidate.start <= a and b <= candidate.end else None
         classes = ["seg"]
         attrs = ""
         if sentence is not None and sentence.conditional:
