@@ -108,26 +108,27 @@ def analyze(text, *, targets=None, tasks=None):
     return analyzer(check_text(text), targets=targets)
 
 
-@overload
-def stance(text: str, target: str, *, batch_size: int = 32) -> StanceResult: ...
-@overload
-def stance(
-    text: list[str], target: list[str] | str, *, batch_size: int = 32
-) -> list[StanceResult]: ...
-def stance(text, target, *, batch_size=32):
-    """The stance of ``text`` towards ``target``: favor, against, neutral or unrelated.
+def stance(text, target, *, holder=None, batch_size=32, device=None):
+    """The stance of ``text`` (or of ``holder`` in it) towards ``target``.
 
-    Given lists (or many texts and one target), scores the pairs in batches and returns a list.
+    Labels: favor, against, neutral or unrelated. Given lists (or many texts and one target),
+    scores the pairs in batches and returns a list. ``holder``: who takes the stance (one per
+    text or one for all); ``None`` reads the text's own position. ``device``: a torch device
+    (default CPU). For a loaded analyzer, use :meth:`Analyzer.stance`.
 
     Raises:
-        TypeError: a text or target is not a ``str``.
+        TypeError: a text, target or holder is not a ``str``.
         ValueError: an empty target, or lists of different lengths.
 
     Example:
         >>> r = diplolex.stance("Kyiv rejected the truce proposal outright.", "the truce proposal")
-        >>> r.label, round(r.score, 2)  # doctest: +SKIP
-        ('against', 0.8)
+        >>> r.label
+        'against'
+        >>> diplolex.stance(
+        ...     "Tehran agreed to the talks, but Washington rejected them.",
+        ...     "the talks", holder="Washington").label
+        'against'
     """
     from diplolex.tasks.stance.predict import stance as _stance
 
-    return _stance(text, target, batch_size=batch_size)
+    return _stance(text, target, holder=holder, batch_size=batch_size, device=device)

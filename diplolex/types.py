@@ -140,19 +140,25 @@ class Attribution:
 
 @dataclass(frozen=True)
 class Stance:
-    """The position a ``holder`` takes towards a ``target`` in one sentence."""
+    """The position a ``holder`` takes towards a ``target`` in one sentence.
+
+    ``query`` is the user-given target this stance answers (as passed in ``targets``), or
+    ``None`` for a target the analysis proposed itself.
+    """
 
     holder: str
     holder_span: Span | None
     target: Span
     stance: StanceLabel
     score: float
+    query: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "holder": self.holder,
             "holder_span": _span_dict(self.holder_span),
             "target": self.target.to_dict(),
+            "query": self.query,
             "stance": self.stance,
             "score": _finite("Stance.score", self.score),
         }

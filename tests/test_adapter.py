@@ -35,7 +35,9 @@ class Tiny(nn.Module):
         return self.dense(torch.relu(self.query(x)))
 
 
-SETTINGS = LoraSettings(rank=2, alpha=4, dropout=0.0, target_modules=("query", "dense"), layers=None)
+SETTINGS = LoraSettings(
+    rank=2, alpha=4, dropout=0.0, target_modules=("query", "dense"), layers=None
+)
 
 
 def trained_adapter(tmp_path: Path) -> tuple[Tiny, nn.Module, Path]:
@@ -73,7 +75,7 @@ def test_tampered_adapter_is_refused(tmp_path: Path) -> None:
     data = bytearray(weights.read_bytes())
     data[-3] ^= 0xFF  # a byte of the tensors, not of the header
     weights.write_bytes(bytes(data))
-    with pytest.raises(AdapterError, match="adapter.safetensors has SHA-256"):
+    with pytest.raises(AdapterError, match=r"adapter\.safetensors has SHA-256"):
         merge_adapter(reference, folder)
 
 

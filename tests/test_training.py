@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from diplolex.encoder import SharedEncoder
 from diplolex.training import DevResult, Optimisation, fit_head
@@ -194,3 +195,40 @@ def test_train_stance_writes_weights_that_load_and_predict(tmp_path, monkeypatch
     model = StanceModel.load(out)
     (result,) = model.predict_pairs(SharedEncoder(), [pairs[0][0]], [pairs[0][1]])
     assert result.label in {"favor", "against", "neutral", "unrelated"}
+
+
+def test_train_adapted_stance_writes_adapter_that_merges_at_load(tmp_path, monkeypatch):
+    import diplolex.tasks.stance.adapted as adapted
+    from diplolex.adapter import AdapterError, LoraSettings
+    from diplolex.tasks.stance.predict import StanceModel
+
+    pairs = [
+        ("Norland welcomed the accord as a fair settlement.", "the accord", "Norland", "favor"),
+        ("Norland condemned the accord and will not sign it.", "the accord", "Norland", "against"),
+        ("The accord will be discussed on Friday.", "the accord", None, "neutral"),
+        ("Fishing quotas were raised this spring.", "the accord", None, "unrelated"),
+    ]
+    records = [
+        {"text": t, "target": g, "holder": h, "label": y, "corpus": "diplostance"}
+        for t, g, h, y in pairs
+    ]
+    monkeypatch.setattr(adapted, "build_pairs", lambda *a, **k: (records * 2, list(records)))
+    out, logged = tmp_path / "stance", []
+    settings = adapted.AdaptedSettings(epochs=1, batch_size=4, lora=LoraSettings(rank=2))
+    scores = adapted.train_adapted(tmp_path, out, settings, logged.append)
+    assert set(scores) == {"diplostance", "mean"}
+    assert (out / "adapter.safetensors").is_file() and (out / "adapter.json").is_file()
+    model = StanceModel.load(out)
+    assert model.encoder is not None  # its own encoder copy, with the adapter merged
+    shared = SharedEncoder()
+    base_weight = shared.model.encoder.layer[5].attention.self.query.weight
+    merged_weight = model.encoder.model.encoder.layer[5].attention.self.query.weight
+    assert not torch.equal(base_weight, merged_weight)  # the shared encoder stays unchanged
+    (result,) = model.predict_pairs(shared, [pairs[0][0]], [pairs[0][1]], holders=["Norland"])
+    assert result.label in {"favor", "against", "neutral", "unrelated"}
+    weights = out / "adapter.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-5] ^= 0x55
+    weights.write_bytes(bytes(data))
+    with pytest.raises(AdapterError, match="SHA-256"):
+        StanceModel.load(out)

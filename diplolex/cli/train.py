@@ -8,7 +8,7 @@ from pathlib import Path
 
 TRAINERS = {
     "conditionality": "diplolex.tasks.conditionality.train",
-    "stance": "diplolex.tasks.stance.train",
+    "stance": "diplolex.tasks.stance.adapted",
     "attribution": "diplolex.tasks.attribution.train",
 }
 """Each task's training module; it provides ``TrainingSettings`` (a dataclass with ``epochs``

@@ -14,7 +14,11 @@ EVALUATION_COMMAND = (
 
 
 def stance_card(
-    settings, dev: dict[str, float], epoch: int, test_section: str | None = None
+    settings,
+    dev: dict[str, float],
+    epoch: int,
+    test_section: str | None = None,
+    adapted: bool = False,
 ) -> str:
     """Render the card for a head trained with ``settings`` whose epoch ``epoch`` scored ``dev``.
 
@@ -27,12 +31,21 @@ def stance_card(
             "Scores a (text, target) pair: does the text favor, oppose (against), mention "
             "without taking a side (neutral), or not address (unrelated) the target "
             "(definition: shared/docs/task-definitions.md, section 3). A cross-encoder: the "
-            "target and the text are read together in one pass of the frozen encoder; the head "
-            "is a layer mix + one small transformer layer + a classifier over [CLS], the mean "
-            "of the text tokens and the mean of the target tokens."
+            "query (the target, prefixed by the holder when one is named: 'Kyiv | the truce') "
+            "and the text are read together in one pass of the "
+            + (
+                "base encoder with this model's own LoRA adapter merged in"
+                if adapted
+                else "frozen encoder"
+            )
+            + "; the head is a layer mix + one small transformer layer + a classifier over "
+            "[CLS], the mean of the text tokens and the mean of the query tokens."
         ),
         training_command=TRAINING_COMMAND,
         data=[
+            f"DiploStance train: (holder, target, stance) in UN speeches and news, repeated "
+            f"{settings.diplostance_repeats}x, plus {settings.diplostance_unrelated} synthetic "
+            "unrelated pairs from its sentences; DiploStance dev is the main selection set",
             f"NewsMTSC train: sentiment towards a mention as favor/against/neutral "
             f"({settings.newsmtsc_pairs} pairs sampled); target = the mention",
             f"Synthetic unrelated pairs: a NewsMTSC sentence with another sentence's mention "

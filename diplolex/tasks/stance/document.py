@@ -10,7 +10,8 @@
    dropped) and the content of each attribution of 3 to 12 words, without its quotation marks
    (shorter contents are fragments, longer ones claims, not targets). A proposed target is
    paired with its own sentence only.
-2. **Scoring.** Every (sentence, target) pair is scored in one batched ``predict_pairs`` call.
+2. **Scoring.** Every (sentence, target) pair is scored, with its holder (4. below), in one
+   batched ``predict_pairs`` call.
    A pair is kept when ``p(unrelated) < 0.5``; ``stance`` is the argmax of favor/against/
    neutral and ``score = p(stance) / (1 - p(unrelated))`` (4 decimals). Whether a sentence
    addresses a differently phrased target ("ceasefire" vs "a 30-day truce") is the model's
@@ -20,7 +21,8 @@
    punctuation inside, not starting or ending with a stopword) sharing the most content
    words with the target (lower-cased, plural ``s`` stripped; ties: fewest other content
    words, fewest words, first); else the sentence without edge spaces and final punctuation.
-4. **Holder.** The source (its ``resolved_source`` when the attribution carries one) of the
+4. **Holder** (decided before scoring: the model reads the pair as the holder's position).
+   The source (its ``resolved_source`` when the attribution carries one) of the
    first attribution with a source whose content or cue overlaps the target span, or failing
    that whose content covers most of the sentence; else the acting subject of a
    position-taking verb (the one whose object overlaps the target, else the first): the
@@ -28,7 +30,9 @@
    relative word, at most 6, trailing auxiliaries and ``-ly`` adverbs dropped (a passive verb,
    "was rejected", has no acting subject; a verb after ``and``/``but`` shares the subject of
    the verb before it); else ``"author"`` with no span.
-5. No sentences, ``targets=[]`` or no proposed target: ``[]`` without running the model.
+5. A stance towards a given target carries that target as ``query``, so the records of
+   several targets can be told apart; a proposed target's ``query`` is ``None``.
+6. No sentences, ``targets=[]`` or no proposed target: ``[]`` without running the model.
    Stances come in document order (sentence, then target start). Every span is built with
    :meth:`Span.of` on the document text, so offsets are exact.
 """
@@ -357,21 +361,23 @@ def document_stances(
             pairs += [_Pair(s, t, _target_span(text, s, t, candidates), None) for t in wanted]
     if not pairs:
         return []
+    holders = [_holder(text, pair, attributions) for pair in pairs]
     results = model.predict_pairs(
         encoder,
         [text[p.sentence.start : p.sentence.end] for p in pairs],
         [p.target for p in pairs],
         batch_size=batch_size,
+        holders=[holder for holder, _ in holders],
     )
     found = []
-    for k, (pair, result) in enumerate(zip(pairs, results)):
+    for k, (pair, result, (holder, holder_span)) in enumerate(zip(pairs, results, holders)):
         probs = result.probabilities
         unrelated = probs.get("unrelated", 0.0)
         if unrelated >= 0.5:
             continue
         label = max(("favor", "against", "neutral"), key=lambda lab: probs.get(lab, 0.0))
         score = round(probs[label] / (1.0 - unrelated), 4)
-        holder, holder_span = _holder(text, pair, attributions)
-        stance = Stance(holder, holder_span, pair.span, label, score)  # type: ignore[arg-type]
+        query = pair.target if wanted is not None else None
+        stance = Stance(holder, holder_span, pair.span, label, score, query)  # type: ignore[arg-type]
         found.append(((pair.sentence.index, pair.span.start, k), stance))
     return [stance for _, stance in sorted(found, key=lambda item: item[0])]

@@ -1,6 +1,7 @@
 """Scoring (text, target) pairs with the stance head: :class:`StanceModel` and :func:`stance`.
 
-A pair is encoded as ``[CLS] target [SEP] text [SEP]``. A text longer than
+A pair is encoded as ``[CLS] query [SEP] text [SEP]``, where the query is the target, or
+``holder | target`` when the holder is known (:func:`pair_query`). A text longer than
 ``config.passage_tokens`` word pieces is first reduced to its sentences most related to the
 target (:func:`select_passage`, the same rule training used); a passage that still exceeds one
 window is cut into windows and its label probabilities are the **average** over its windows.
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, overload
 
 import torch
 
+from diplolex.adapter import has_adapter, merge_adapter
 from diplolex.encoder import EncodedBatch, SharedEncoder, length_batches
 from diplolex.persist import TaskModel
 from diplolex.segment import split_sentences
@@ -113,6 +115,48 @@ def passages_for(
     return [select_passage(t, g, count, budget, split) for t, g in zip(texts, targets)]
 
 
+AUTHOR = "author"
+"""The holder of a text's own position (task-definitions.md section 3)."""
+
+
+def pair_query(target: str, holder: str | None = None) -> str:
+    """The first segment of a stance pair: the target, prefixed by a named holder.
+
+    ``None`` and ``"author"`` mean the text's own position and give the bare target, as in
+    the public corpora, whose stances are the writer's.
+
+    Example:
+        >>> pair_query("the truce proposal", "Kyiv")
+        'Kyiv | the truce proposal'
+        >>> pair_query("the truce proposal", "author")
+        'the truce proposal'
+    """
+    if holder is None or not holder.strip() or holder == AUTHOR:
+        return target
+    return f"{holder.strip()} | {target}"
+
+
+def check_holders(holders: object, count: int) -> list[str | None]:
+    """Validate a ``holder`` argument: ``None``, one ``str`` for all texts, or one per text.
+
+    Raises:
+        TypeError: a holder is neither ``None`` nor a ``str``.
+        ValueError: a list of holders of another length than the texts.
+    """
+    if holders is None or isinstance(holders, str):
+        return [holders] * count
+    if not isinstance(holders, (list, tuple)):
+        raise TypeError(
+            f"holder must be a str, None or a list of them, got {type(holders).__name__}"
+        )
+    if len(holders) != count:
+        raise ValueError(f"{count} texts but {len(holders)} holders: pass one holder per text")
+    for i, holder in enumerate(holders):
+        if holder is not None and not isinstance(holder, str):
+            raise TypeError(f"holder {i} is a {type(holder).__name__}, not a str or None")
+    return list(holders)
+
+
 def check_pairs(texts: object, targets: object) -> tuple[list[str], list[str]]:
     """Validate texts and targets; one ``str`` target is paired with every text.
 
@@ -164,6 +208,21 @@ class StanceModel(TaskModel):
     config_class = StanceConfig
     shipped_weights = SHIPPED_WEIGHTS
 
+    def __init__(self, head: StanceHead, config: StanceConfig) -> None:
+        super().__init__(head, config)
+        self.encoder: SharedEncoder | None = None  # its own adapted encoder, when it has one
+
+    @classmethod
+    def load(cls, directory: str | Path | None = None, device: str = "cpu") -> StanceModel:
+        """Load a weights folder; a LoRA adapter in it is merged into a private encoder copy."""
+        folder = Path(directory) if directory else cls.shipped_weights
+        model = super().load(folder, device)
+        if has_adapter(folder):
+            encoder = SharedEncoder(device=device, max_tokens=model.config.max_tokens)
+            merge_adapter(encoder.model, folder)
+            model.encoder = encoder
+        return model
+
     def probabilities(self, batch: EncodedBatch, n_texts: int) -> torch.Tensor:
         """``[n_texts, labels]`` probabilities of a pair-encoded batch, averaged over windows."""
         text_mask, target_mask = segment_masks(batch)
@@ -199,17 +258,22 @@ class StanceModel(TaskModel):
         texts: Sequence[str],
         targets: Sequence[str] | str,
         batch_size: int = 32,
+        holders: Sequence[str | None] | str | None = None,
     ) -> list[StanceResult]:
-        """The stance of each text towards its target, in length-sorted batches.
+        """The stance of each text (held by its holder) towards its target, in batches.
 
-        A text with no non-space character cannot address any target: it is ``unrelated``
-        with probability 1 without running the model.
+        ``encoder`` is the shared base encoder; a model with its own adapted encoder uses that
+        one instead. ``holders``: who takes the stance, one per text (``None`` or
+        ``"author"``: the text's own position). A text with no non-space character cannot
+        address any target: it is ``unrelated`` with probability 1 without running the model.
 
         Example:
             >>> model = StanceModel.load()
             >>> model.predict_pairs(SharedEncoder(), ["Iran rejected the deal."], "the deal")
         """
         texts, targets = check_pairs(list(texts), targets)
+        holder_list = check_holders(holders, len(texts))
+        encoder = self.encoder or encoder
         results: list[StanceResult | None] = [None] * len(texts)
         live = []
         unrelated = self.config.labels.index("unrelated")
@@ -221,44 +285,58 @@ class StanceModel(TaskModel):
                 probs[unrelated] = 1.0
                 results[i] = self.result(probs)
         passages = self.passages(encoder, [texts[i] for i in live], [targets[i] for i in live])
-        sizes = [len(passages[k]) + len(targets[i]) for k, i in enumerate(live)]
+        queries = [pair_query(targets[i], holder_list[i]) for i in live]
+        sizes = [len(passages[k]) + len(queries[k]) for k in range(len(live))]
         for chunk in length_batches(sizes, batch_size):
-            batch = encoder.encode(
-                [passages[k] for k in chunk], pairs=[targets[live[k]] for k in chunk]
-            )
+            batch = encoder.encode([passages[k] for k in chunk], pairs=[queries[k] for k in chunk])
             for k, row in zip(chunk, self.probabilities(batch, len(chunk))):
                 results[live[k]] = self.result(row)
         return results  # type: ignore[return-value]
 
 
-_default: tuple[SharedEncoder, StanceModel] | None = None
+_defaults: dict[str, tuple[SharedEncoder, StanceModel]] = {}
 _default_lock = threading.Lock()
 
 
-def default_model() -> tuple[SharedEncoder, StanceModel]:
-    """The shared encoder and shipped stance model used by :func:`stance` (built once, CPU)."""
-    global _default
+def default_model(device: str | None = None) -> tuple[SharedEncoder, StanceModel]:
+    """The shared encoder and shipped stance model used by :func:`stance`, one per device."""
+    key = device or "cpu"
     with _default_lock:
-        if _default is None:
-            model = StanceModel.load()
-            _default = (SharedEncoder(max_tokens=model.config.max_tokens), model)
-        return _default
+        if key not in _defaults:
+            model = StanceModel.load(device=key)
+            encoder = model.encoder or SharedEncoder(key, max_tokens=model.config.max_tokens)
+            _defaults[key] = (encoder, model)
+        return _defaults[key]
 
 
-@overload
-def stance(text: str, target: str, *, batch_size: int = 32) -> StanceResult: ...
 @overload
 def stance(
-    text: list[str], target: list[str] | str, *, batch_size: int = 32
+    text: str,
+    target: str,
+    *,
+    holder: str | None = None,
+    batch_size: int = 32,
+    device: str | None = None,
+) -> StanceResult: ...
+@overload
+def stance(
+    text: list[str],
+    target: list[str] | str,
+    *,
+    holder: list[str | None] | str | None = None,
+    batch_size: int = 32,
+    device: str | None = None,
 ) -> list[StanceResult]: ...
-def stance(text, target, *, batch_size=32):
-    """The stance of ``text`` towards ``target``: favor, against, neutral or unrelated.
+def stance(text, target, *, holder=None, batch_size=32, device=None):
+    """The stance of ``text`` (or of ``holder`` in it) towards ``target``.
 
-    Pass one text and one target for a :class:`StanceResult`, or a list of texts with a list
-    of targets (one per text) or one target for all, for a list of results (batched).
+    Labels: favor, against, neutral or unrelated. Pass one text and one target for a
+    :class:`StanceResult`, or a list of texts with a list of targets (one per text) or one
+    target for all, for a list of results (batched). ``holder`` names who takes the stance
+    (e.g. ``"Kyiv"``, one per text or one for all); ``None`` reads the text's own position.
 
     Raises:
-        TypeError: a text or target is not a ``str`` (or a list of them).
+        TypeError: a text, target or holder is not a ``str`` (or a list of them).
         ValueError: a target is empty or whitespace, or the lists differ in length.
 
     Example:
@@ -273,6 +351,7 @@ def stance(text, target, *, batch_size=32):
     if single and not isinstance(target, str):
         raise TypeError(f"a single text takes a single str target, got {type(target).__name__}")
     texts, targets = check_pairs(text, target)
-    encoder, model = default_model()
-    results = model.predict_pairs(encoder, texts, targets, batch_size=batch_size)
+    holders = check_holders(holder, len(texts))
+    encoder, model = default_model(device)
+    results = model.predict_pairs(encoder, texts, targets, batch_size=batch_size, holders=holders)
     return results[0] if single else results

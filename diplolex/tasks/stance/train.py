@@ -1,7 +1,11 @@
-"""Training the stance head on NewsMTSC, FNC-1, Emergent and SemEval-2016, plus synthetic pairs.
+"""Training the stance head on DiploStance, NewsMTSC, FNC-1, Emergent and SemEval-2016, plus
+synthetic pairs.
 
 Corpora and their roles (see docs/models/stance.md):
 
+- ``diplostance-train``: (holder, target, stance) in diplomatic text, repeated
+  ``diplostance_repeats`` times; the holder goes into the pair's query (:func:`pair_query`);
+  its dev split is the main development set;
 - ``newsmtsc-train``: sentiment towards a mention, read as favor/against/neutral; the target
   is the mention text (a sample of ``newsmtsc_pairs``);
 - synthetic ``unrelated`` pairs: a NewsMTSC sentence with the mention of another sentence that
@@ -34,7 +38,7 @@ import torch.nn.functional as F
 from diplolex import metrics
 from diplolex.encoder import SharedEncoder
 from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
-from diplolex.tasks.stance.predict import StanceModel, content_words, passages_for
+from diplolex.tasks.stance.predict import StanceModel, content_words, pair_query, passages_for
 from diplolex.training import (
     DevResult,
     Optimisation,
@@ -64,6 +68,9 @@ class TrainingSettings:
     fnc1_dev_per_label: int = 120
     semeval_pairs: int = 1000
     semeval_weight: float = 0.5
+    emergent_pairs: int | None = None
+    diplostance_repeats: int = 2
+    diplostance_unrelated: int = 300
     dev_fraction: float = 0.05
     cache_dir: str | None = None
 
@@ -147,6 +154,13 @@ def build_pairs(
     for name in ("newsmtsc-devtest_mt", "newsmtsc-devtest_rw", "diplobench-dev"):
         held_out |= {r["text"].strip() for r in load_stance(name, data_dir)}
 
+    diplo_train = [r for r in load("diplostance-train") if r["text"].strip() not in held_out]
+    diplo_dev = load("diplostance-dev")
+    diplo_unrelated = [
+        {"text": t, "target": g, "label": "unrelated", "corpus": "synthetic-diplostance"}
+        for t, g in synthetic_unrelated(diplo_train, settings.diplostance_unrelated, rng)
+    ]
+
     news = [r for r in load("newsmtsc-train") if r["text"].strip() not in held_out]
     news_train, news_dev = _split_groups(news, "text", settings.dev_fraction, rng)
     news_train = rng.sample(news_train, min(settings.newsmtsc_pairs, len(news_train)))
@@ -157,6 +171,10 @@ def build_pairs(
     emergent_train, emergent_dev = _split_groups(
         load("emergent-train"), "target", settings.dev_fraction, rng
     )
+    if settings.emergent_pairs is not None:
+        emergent_train = rng.sample(
+            emergent_train, min(settings.emergent_pairs, len(emergent_train))
+        )
     semeval = load("semeval2016-train")
     semeval = rng.sample(semeval, min(settings.semeval_pairs, len(semeval)))
     for r in semeval:
@@ -171,8 +189,9 @@ def build_pairs(
         {"text": t, "target": g, "label": "unrelated", "corpus": "synthetic"}
         for t, g in synthetic_unrelated(news_dev, n_dev, rng)
     ]
-    train = news_train + synthetic + fnc_train + emergent_train + semeval
-    dev = news_dev + synthetic_dev + fnc_dev + emergent_dev
+    diplo = diplo_train * settings.diplostance_repeats + diplo_unrelated
+    train = diplo + news_train + synthetic + fnc_train + emergent_train + semeval
+    dev = diplo_dev + news_dev + synthetic_dev + fnc_dev + emergent_dev
     for part, records in (("train", train), ("dev", dev)):
         counts = Counter((r["corpus"], r["label"]) for r in records)
         log(f"{part}: {len(records)} pairs {dict(sorted(counts.items()))}")
@@ -274,7 +293,9 @@ def predict_features(model: StanceModel, features: Sequence[WindowFeatures]) -> 
 
 
 def dev_scores(records: Sequence[dict], probs: torch.Tensor) -> dict[str, float]:
-    """Macro-F1 (over the labels each corpus has) per dev corpus, and their mean.
+    """Per dev corpus: macro-F1 over the labels it has (DiploStance: F_avg, the mean F1 of
+    favor and against, over favor/against/neutral); ``mean``: DiploStance counts half, the
+    mean of the others the other half (the selection score).
 
     Synthetic unrelated pairs are scored with NewsMTSC (they are made from its sentences).
     """
@@ -285,9 +306,15 @@ def dev_scores(records: Sequence[dict], probs: torch.Tensor) -> dict[str, float]
     scores = {}
     for corpus, idx in sorted(groups.items()):
         gold = [records[i]["label"] for i in idx]
+        if corpus == "diplostance":
+            three = [LABELS[int(probs[i][:3].argmax())] for i in idx]
+            scores[corpus] = metrics.macro_f1(gold, three, ["favor", "against"])
+            continue
         labels = [c for c in LABELS if c in gold]
         scores[corpus] = metrics.macro_f1(gold, [predicted[i] for i in idx], labels)
-    scores["mean"] = sum(scores.values()) / max(1, len(scores))
+    others = [v for k, v in scores.items() if k != "diplostance"]
+    public = sum(others) / max(1, len(others))
+    scores["mean"] = (scores["diplostance"] + public) / 2 if "diplostance" in scores else public
     return scores
 
 
@@ -316,9 +343,8 @@ def prepare(
     )
     log(f"selected passages in {time.monotonic() - started:.0f}s")
     started = time.monotonic()
-    features = cached_pair_features(
-        encoder, passages, [r["target"] for r in records], settings.cache_dir, log
-    )
+    queries = [pair_query(r["target"], r.get("holder")) for r in records]
+    features = cached_pair_features(encoder, passages, queries, settings.cache_dir, log)
     log(f"encoder features of {len(records)} pairs ready in {time.monotonic() - started:.0f}s")
     examples = [
         Example(f, LABELS.index(r["label"]), r.get("weight", 1.0))
