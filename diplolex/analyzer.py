@@ -82,8 +82,10 @@ class Analyzer:
         tasks: Sequence[str] | None = None,
         weights: dict[str, str | Path] | None = None,
     ) -> None:
+        from diplolex.devices import check_device
         from diplolex.encoder import DEFAULT_MAX_TOKENS, SharedEncoder
 
+        device = check_device(device)
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.tasks = check_tasks(tasks)

@@ -42,7 +42,8 @@ COLUMNS: dict[str, list[str]] = {
         *_span_columns("content"), *_span_columns("resolved_source"), "resolved_score",
     ],
     "stances": [
-        *_KEY, "holder", *_span_columns("holder"), *_span_columns("target"), "stance", "score",
+        *_KEY, "holder", *_span_columns("holder"), *_span_columns("target"), "query", "stance",
+        "score",
     ],
 }  # fmt: skip
 """The columns of each layer, in order. ``doc`` is the document's position in the input,
@@ -105,7 +106,8 @@ def _doc_rows(doc: Document, layer: str) -> list[dict[str, Any]]:
         ]  # fmt: skip
     return [
         {"sentence": sentence_of(s.target.start), "holder": s.holder,
-         **_span("holder", s.holder_span), **_span("target", s.target), "stance": s.stance,
+         **_span("holder", s.holder_span), **_span("target", s.target), "query": s.query,
+         "stance": s.stance,
          "score": s.score}
         for s in doc.stances
     ]  # fmt: skip

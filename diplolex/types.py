@@ -185,6 +185,13 @@ class Document:
             found += [s.holder_span, s.target]
         return [s for s in found if s is not None]
 
+    def to_frame(self, layer: str = "sentences") -> Any:
+        """One pandas row per sentence, conditional, attribution or stance (``layer``); see
+        :func:`diplolex.to_frame`. Needs pandas (``pip install 'diplolex[pandas]'``)."""
+        from diplolex.frame import to_frame
+
+        return to_frame(self, layer)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict in the documented output schema (see docs/output-schema.md).
 

@@ -74,3 +74,12 @@ def test_bad_arguments_say_what_is_wrong(docs):
         to_frame(docs, ids=["a"])
     with pytest.raises(TypeError, match="item 1 is a str"):
         to_frame([docs[0], "text"])
+
+
+def test_document_to_frame_is_the_module_function() -> None:
+    import diplolex
+    from diplolex.frame import to_frame
+
+    pytest.importorskip("pandas")
+    doc = diplolex.analyze("Aid will flow once the ceasefire holds.", tasks=["conditionality"])
+    assert doc.to_frame("sentences").equals(to_frame(doc, "sentences"))
