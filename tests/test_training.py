@@ -160,9 +160,11 @@ def test_train_conditionality_writes_weights_that_load_and_predict(tmp_path):
     rows = "".join(json.dumps(_diplocond_row(k, *s)) + "\n" for k, s in enumerate(SENTENCES))
     for split in ("train", "dev"):
         (folder / f"{split}.jsonl").write_text(rows, encoding="utf-8")
-    settings = TrainingSettings(epochs=2, batch_size=2, use_semeval=False, use_gum=False)
+    # the defaults ask for SemEval and GUM too: absent from a user's folder, they are skipped
+    settings = TrainingSettings(epochs=2, batch_size=2)
     out, logged = tmp_path / "conditionality", []
     train(tmp_path / "data", out, settings, logged.append)
+    assert any(line.startswith("semeval2020t5-st1-train: not in") for line in logged)
     assert any(line.startswith("epoch 2:") for line in logged)
     assert "diplolex train conditionality" in (out / "README.md").read_text()
     model = ConditionalityModel.load(out)

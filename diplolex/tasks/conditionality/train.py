@@ -175,8 +175,14 @@ def train(
     config = ConditionalityConfig()
     encoder = SharedEncoder(max_tokens=config.max_tokens)
 
-    def load(name: str) -> list[dict]:
-        records = list(load_conditionality(name, data_dir))
+    def load(name: str, optional: bool = False) -> list[dict]:
+        try:
+            records = list(load_conditionality(name, data_dir))
+        except FileNotFoundError as err:
+            if not optional:
+                raise
+            log(f"{name}: not in {data_dir}, trained without it ({err})")
+            return []
         log(f"{name}: {len(records)} records")
         return records
 
@@ -184,10 +190,10 @@ def train(
     fixed = load("diplocond-train") * settings.diplocond_repeats
     st1: list[dict] = []
     if settings.use_semeval:
-        fixed += [r for r in load("semeval2020t5-st2-train") if r["conditional"]]
-        st1 = load("semeval2020t5-st1-train")
+        fixed += [r for r in load("semeval2020t5-st2-train", True) if r["conditional"]]
+        st1 = load("semeval2020t5-st1-train", True)
     if settings.use_gum:
-        fixed += merge_same_text(load("gum-condition-train"))
+        fixed += merge_same_text(load("gum-condition-train", True))
     dev = load("diplocond-dev")
     fixed, st1 = _without(fixed, held_out, log), _without(st1, held_out, log)
 

@@ -126,6 +126,8 @@ def synthetic_unrelated(
     texts = sorted({r["text"] for r in records})
     targets = sorted({r["target"] for r in records if content_words(r["target"])})
     out: list[tuple[str, str]] = []
+    if not texts or not targets:
+        return out
     tries = 0
     while len(out) < n and tries < 50 * n:
         tries += 1
@@ -145,17 +147,23 @@ def build_pairs(
     """The raw ``(train, dev)`` records (text not yet reduced to a passage), with weights."""
     from diplolex.corpora.stance import load_stance
 
-    def load(name: str) -> list[dict]:
-        records = [dict(r) for r in load_stance(name, data_dir)]
+    def load(name: str, optional: bool = True) -> list[dict]:
+        try:
+            records = [dict(r) for r in load_stance(name, data_dir)]
+        except FileNotFoundError as err:
+            if not optional:
+                raise
+            log(f"{name}: not in {data_dir}, trained without it ({err})")
+            return []
         log(f"{name}: {len(records)} records {dict(Counter(r['label'] for r in records))}")
         return records
 
     held_out: set[str] = set()
     for name in ("newsmtsc-devtest_mt", "newsmtsc-devtest_rw", "diplobench-dev"):
-        held_out |= {r["text"].strip() for r in load_stance(name, data_dir)}
+        held_out |= {r["text"].strip() for r in load(name)}
 
-    diplo_train = [r for r in load("diplostance-train") if r["text"].strip() not in held_out]
-    diplo_dev = load("diplostance-dev")
+    diplo_train = [r for r in load("diplostance-train", False) if r["text"].strip() not in held_out]
+    diplo_dev = load("diplostance-dev", False)
     diplo_unrelated = [
         {"text": t, "target": g, "label": "unrelated", "corpus": "synthetic-diplostance"}
         for t, g in synthetic_unrelated(diplo_train, settings.diplostance_unrelated, rng)
