@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from diplolex.encoder import EncodedBatch, SharedEncoder
+
 ADAPTER_WEIGHTS = "adapter.safetensors"
 ADAPTER_CONFIG = "adapter.json"
 
@@ -160,3 +162,27 @@ def merge_adapter(model: nn.Module, directory: str | Path) -> nn.Module:
                 )
             layer.weight += update.to(device=layer.weight.device, dtype=layer.weight.dtype)
     return model
+
+
+def encode_for_training(
+    encoder: SharedEncoder, model: nn.Module, texts: list[str], pairs: list[str] | None = None
+) -> EncodedBatch:
+    """:meth:`SharedEncoder.encode` through ``model`` (the LoRA-wrapped base), with gradients."""
+    import torch
+
+    from diplolex.encoder import EncodedBatch
+
+    features = encoder._tokenize(texts, pairs)
+    device = encoder.device
+    out = model(
+        input_ids=features["input_ids"].to(device),
+        attention_mask=features["attention_mask"].to(device),
+        token_type_ids=features["token_type_ids"].to(device),
+        output_hidden_states=True,
+    )
+    return EncodedBatch(
+        torch.stack(out.hidden_states),
+        features["attention_mask"].to(device),
+        features["offsets"],
+        features["text_index"],
+    )

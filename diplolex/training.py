@@ -83,13 +83,23 @@ def pad_tags(rows: Sequence[Sequence[int]], length: int) -> torch.Tensor:
     return out
 
 
-def batches(items: Sequence, batch_size: int, rng: random.Random) -> Iterator[list]:
-    """Shuffle ``items`` and yield batches of similar length (less padding, same randomness)."""
+def _cached_length(item) -> int:
+    return item.features.hidden_states.shape[1]
+
+
+def batches(
+    items: Sequence,
+    batch_size: int,
+    rng: random.Random,
+    length: Callable[[object], int] = _cached_length,
+) -> Iterator[list]:
+    """Shuffle ``items`` and yield batches of similar ``length`` (less padding, same
+    randomness); the default length is that of an item's cached ``features``."""
     order = list(range(len(items)))
     rng.shuffle(order)
     chunk = batch_size * 20
     for c in range(0, len(order), chunk):
-        block = sorted(order[c : c + chunk], key=lambda i: items[i].features.hidden_states.shape[1])
+        block = sorted(order[c : c + chunk], key=lambda i: length(items[i]))
         groups = [block[b : b + batch_size] for b in range(0, len(block), batch_size)]
         rng.shuffle(groups)
         for g in groups:

@@ -234,3 +234,23 @@ def test_train_adapted_stance_writes_adapter_that_merges_at_load(tmp_path, monke
     weights.write_bytes(bytes(data))
     with pytest.raises(AdapterError, match="SHA-256"):
         StanceModel.load(out)
+
+
+def test_train_adapted_conditionality_saves_a_shared_encoder_adapter(tmp_path):
+    from diplolex.adapter import LoraSettings, has_adapter
+    from diplolex.tasks.conditionality.adapted import AdaptedSettings, train_adapted
+    from diplolex.tasks.conditionality.predict import ConditionalityModel
+
+    folder = tmp_path / "data" / "diplocond"
+    folder.mkdir(parents=True)
+    rows = "".join(json.dumps(_diplocond_row(k, *s)) + "\n" for k, s in enumerate(SENTENCES))
+    for split in ("train", "dev"):
+        (folder / f"{split}.jsonl").write_text(rows, encoding="utf-8")
+    settings = AdaptedSettings(epochs=1, batch_size=2, lora=LoraSettings(rank=2))
+    out, logged = tmp_path / "conditionality", []
+    scores = train_adapted(tmp_path / "data", out, settings, logged.append)
+    assert scores.sentences == len(SENTENCES)
+    assert any(line.startswith("epoch 1:") for line in logged)
+    assert has_adapter(out)
+    model = ConditionalityModel.load(out)
+    assert 0.3 <= model.config.threshold <= 0.7

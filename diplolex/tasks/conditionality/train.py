@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from diplolex import metrics
-from diplolex.encoder import SharedEncoder
+from diplolex.encoder import EncodedBatch, SharedEncoder
 from diplolex.spans import char_spans_to_bio
 from diplolex.tasks.conditionality.evaluate import ConditionalityScores, score_conditionality
 from diplolex.tasks.conditionality.model import (
@@ -119,11 +119,27 @@ def _token_positions(offsets: list, span: dict) -> list[int]:
     ]
 
 
+def balanced_type_weights(examples: list[Example]) -> torch.Tensor:
+    """Loss weights of the four types: inverse square root of their frequency, mean 1."""
+    counts = Counter(c[0] for e in examples for c in e.constructions)
+    weights = torch.tensor([(sum(counts.values()) / max(1, counts[i])) ** 0.5 for i in range(4)])
+    return weights / weights.mean()
+
+
 def compute_loss(
     head: ConditionalityHead, examples: list[Example], type_weights: torch.Tensor
 ) -> torch.Tensor:
     """Sum of the sentence, counterfactual, span, cue and type losses over known targets."""
-    batch = pad_features([e.features for e in examples])
+    return batch_loss(head, pad_features([e.features for e in examples]), examples, type_weights)
+
+
+def batch_loss(
+    head: ConditionalityHead,
+    batch: EncodedBatch,
+    examples: list[Example],
+    type_weights: torch.Tensor,
+) -> torch.Tensor:
+    """:func:`compute_loss` on an encoded batch with one window per example, in order."""
     word_mask = batch.word_mask()
     out = head(batch.hidden_states, batch.attention_mask, word_mask)
     length = batch.attention_mask.shape[1]
@@ -167,7 +183,6 @@ def train(
 
     Returns the dev scores of the saved model.
     """
-    from diplolex.corpora.conditionality import load_conditionality
     from diplolex.tasks.conditionality.card import conditionality_card
 
     settings = settings or TrainingSettings()
@@ -175,28 +190,7 @@ def train(
     config = ConditionalityConfig()
     encoder = SharedEncoder(max_tokens=config.max_tokens)
 
-    def load(name: str, optional: bool = False) -> list[dict]:
-        try:
-            records = list(load_conditionality(name, data_dir))
-        except FileNotFoundError as err:
-            if not optional:
-                raise
-            log(f"{name}: not in {data_dir}, trained without it ({err})")
-            return []
-        log(f"{name}: {len(records)} records")
-        return records
-
-    held_out = _evaluation_texts(data_dir)
-    fixed = load("diplocond-train") * settings.diplocond_repeats
-    st1: list[dict] = []
-    if settings.use_semeval:
-        fixed += [r for r in load("semeval2020t5-st2-train", True) if r["conditional"]]
-        st1 = load("semeval2020t5-st1-train", True)
-    if settings.use_gum:
-        fixed += merge_same_text(load("gum-condition-train", True))
-    dev = load("diplocond-dev")
-    fixed, st1 = _without(fixed, held_out, log), _without(st1, held_out, log)
-
+    fixed, st1, dev = training_records(data_dir, settings, log)
     log("encoding training texts with the frozen base model")
     unique = sorted({r["text"] for r in fixed + st1 + dev})
     cache = dict(zip(unique, encode_texts(encoder, unique, log=log)))
@@ -204,11 +198,7 @@ def train(
     st1_examples = [make_example(r, cache[r["text"]]) for r in st1]
     dev_features = [cache[r["text"]] for r in dev]
 
-    type_counts = Counter(c[0] for e in fixed_examples for c in e.constructions)
-    type_weights = torch.tensor(
-        [(sum(type_counts.values()) / max(1, type_counts[i])) ** 0.5 for i in range(4)]
-    )
-    type_weights = type_weights / type_weights.mean()
+    type_weights = balanced_type_weights(fixed_examples)
 
     head = ConditionalityHead(config)
     per_epoch = len(fixed_examples) + min(settings.st1_sample_per_epoch, len(st1_examples))
@@ -235,6 +225,42 @@ def train(
     log(f"saved model (threshold {config.threshold:.2f}): dev {scores.summary()}")
     model.save(out_dir, conditionality_card(settings, scores))
     return scores
+
+
+def training_records(
+    data_dir: Path, settings: TrainingSettings, log: Callable[[str], None] = print
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """``(fixed, st1, dev)``: the records every epoch sees (diplocond repeated, SemEval
+    subtask 2 conditionals, GUM), SemEval subtask 1 (sampled per epoch) and diplocond dev.
+
+    Evaluation-set texts are left out; corpora other than diplocond are skipped with a log
+    line when absent from ``data_dir``.
+    """
+    from diplolex.corpora.conditionality import load_conditionality
+
+    def load(name: str, optional: bool = False) -> list[dict]:
+        try:
+            records = list(load_conditionality(name, data_dir))
+        except FileNotFoundError as err:
+            if not optional:
+                raise
+            log(f"{name}: not in {data_dir}, trained without it ({err})")
+            return []
+        log(f"{name}: {len(records)} records")
+        return records
+
+    held_out = _evaluation_texts(data_dir)
+    fixed = load("diplocond-train") * settings.diplocond_repeats
+    st1: list[dict] = []
+    if settings.use_semeval:
+        fixed += [r for r in load("semeval2020t5-st2-train", True) if r["conditional"]]
+        st1 = load("semeval2020t5-st1-train", True)
+    if settings.use_gum:
+        fixed += merge_same_text(load("gum-condition-train", True))
+    dev = load("diplocond-dev")
+    fixed, st1 = _without(fixed, held_out, log), _without(st1, held_out, log)
+
+    return fixed, st1, dev
 
 
 def merge_same_text(records: list[dict]) -> list[dict]:
@@ -293,7 +319,13 @@ def tune_threshold(
     model: ConditionalityModel, features: list[WindowFeatures], records: list[dict]
 ) -> float:
     """The sentence threshold in 0.30-0.70 that maximises the dev F1 of the conditional class."""
-    scores = [p.score for p in predict_features(model, features, [r["text"] for r in records])]
+    predictions = predict_features(model, features, [r["text"] for r in records])
+    return best_threshold([p.score for p in predictions], records)
+
+
+def best_threshold(scores: list[float], records: list[dict]) -> float:
+    """The threshold in 0.30-0.70 (steps of 0.05) with the best F1 of the conditional class
+    on ``records``; ties go to the one nearest 0.5."""
     gold = [bool(r["conditional"]) for r in records]
 
     def f1(threshold: float) -> float:

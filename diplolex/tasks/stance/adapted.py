@@ -9,9 +9,8 @@ features. The adapter is saved beside the head and merged into a private encoder
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from diplolex.adapter import LoraSettings, adapter_state, save_adapter, wrap_for_training
+from diplolex.adapter import (
+    LoraSettings,
+    adapter_state,
+    encode_for_training,
+    save_adapter,
+    wrap_for_training,
+)
 from diplolex.encoder import EncodedBatch, SharedEncoder
 from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
 from diplolex.tasks.stance.predict import StanceModel, pair_query, passages_for
@@ -30,7 +35,7 @@ from diplolex.tasks.stance.train import (
     dev_scores,
 )
 from diplolex.tasks.stance.train import TrainingSettings as FrozenSettings
-from diplolex.training import DevResult, Optimisation, fit_head, seed_everything
+from diplolex.training import DevResult, Optimisation, batches, fit_head, seed_everything
 
 
 @dataclass
@@ -69,25 +74,14 @@ class AdaptedStance(nn.Module):
 
     def __init__(self, encoder: SharedEncoder, head: StanceHead, lora: LoraSettings) -> None:
         super().__init__()
-        self.tokenize = encoder._tokenize
-        self.device = encoder.device
+        self.shared = encoder
         self.encoder = wrap_for_training(encoder.model, lora)
         self.head = head
 
     def encode(self, pairs: Sequence[PairInput]) -> EncodedBatch:
         """One forward pass of the adapted encoder (with gradients when training)."""
-        features = self.tokenize([p.passage for p in pairs], [p.query for p in pairs])
-        out = self.encoder(
-            input_ids=features["input_ids"].to(self.device),
-            attention_mask=features["attention_mask"].to(self.device),
-            token_type_ids=features["token_type_ids"].to(self.device),
-            output_hidden_states=True,
-        )
-        return EncodedBatch(
-            torch.stack(out.hidden_states),
-            features["attention_mask"].to(self.device),
-            features["offsets"],
-            features["text_index"],
+        return encode_for_training(
+            self.shared, self.encoder, [p.passage for p in pairs], [p.query for p in pairs]
         )
 
     def logits(self, pairs: Sequence[PairInput]) -> tuple[torch.Tensor, list[int]]:
@@ -99,21 +93,8 @@ class AdaptedStance(nn.Module):
         )
 
 
-def pair_batches(
-    items: Sequence[PairInput], batch_size: int, rng: random.Random
-) -> Iterator[list[PairInput]]:
-    """Shuffled batches of pairs of similar length (less padding in each encoder pass)."""
-    order = list(range(len(items)))
-    rng.shuffle(order)
-    chunk = batch_size * 20
-    for c in range(0, len(order), chunk):
-        block = sorted(
-            order[c : c + chunk], key=lambda i: len(items[i].passage) + len(items[i].query)
-        )
-        groups = [block[b : b + batch_size] for b in range(0, len(block), batch_size)]
-        rng.shuffle(groups)
-        for g in groups:
-            yield [items[i] for i in g]
+def _length(pair: PairInput) -> int:
+    return len(pair.passage) + len(pair.query)
 
 
 def compute_loss(model: AdaptedStance, pairs: Sequence[PairInput]) -> torch.Tensor:
@@ -185,7 +166,7 @@ def train_adapted(
 
     started = time.monotonic()
     epoch, best = fit_head(
-        model, optimisation, lambda: pair_batches(train_inputs, settings.batch_size, rng),
+        model, optimisation, lambda: batches(train_inputs, settings.batch_size, rng, _length),
         lambda group: compute_loss(model, group), evaluate, log,
     )  # fmt: skip
     minutes = (time.monotonic() - started) / 60
