@@ -84,7 +84,12 @@ class _SafeTokenizer:
         return self.wrapped(*args, **kwargs)
 
     def __getattr__(self, name: str) -> object:
+        if name == "wrapped" or name.startswith("__"):  # copy and pickle probe before init
+            raise AttributeError(name)
         return getattr(self.wrapped, name)
+
+    def __len__(self) -> int:
+        return len(self.wrapped)
 
 
 def length_batches(sizes: Sequence[int], batch_size: int) -> Iterator[list[int]]:

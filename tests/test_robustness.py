@@ -83,6 +83,18 @@ def test_the_tokenizer_takes_surrogates_from_any_caller(nlp):
     assert nlp.encoder.tokenizer(["\ud800 deal"], add_special_tokens=False)["input_ids"]
 
 
+def test_the_mapping_tokenizer_copies_pickles_and_delegates(nlp):
+    import pickle
+
+    tokenizer = nlp.encoder.tokenizer
+    for clone in (copy.deepcopy(tokenizer), pickle.loads(pickle.dumps(tokenizer))):
+        assert (
+            clone(["Talks \ud800 resumed."])["input_ids"]
+            == tokenizer(["Talks resumed."])["input_ids"]
+        )
+    assert len(tokenizer) == tokenizer.vocab_size and tokenizer.pad_token_id == 0
+
+
 def test_stance_with_surrogates_in_text_and_target():
     result = diplolex.stance("Iran \udcff rejected the deal.", "the \ud800 deal")
     assert result.label in ("favor", "against", "neutral", "unrelated")
