@@ -109,6 +109,22 @@ def has_adapter(directory: str | Path) -> bool:
     return (Path(directory) / ADAPTER_CONFIG).is_file()
 
 
+def adapter_digest(directory: str | Path) -> str:
+    """The SHA-256 an adapter folder records for its weights (which adapter it is)."""
+    return json.loads((Path(directory) / ADAPTER_CONFIG).read_text()).get("sha256", "")
+
+
+def copy_adapter(source: str | Path, directory: str | Path) -> None:
+    """Copy an adapter's two files from ``source`` into ``directory`` (verified first)."""
+    import shutil
+
+    load_adapter(source)
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in (ADAPTER_WEIGHTS, ADAPTER_CONFIG):
+        shutil.copyfile(Path(source) / name, out / name)
+
+
 def load_adapter(directory: str | Path) -> tuple[dict[str, torch.Tensor], LoraSettings]:
     """Read and verify an adapter folder.
 

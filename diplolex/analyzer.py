@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
+from diplolex.adapter import adapter_digest, has_adapter, merge_adapter
 from diplolex.segment import split_sentences
 from diplolex.types import Attribution, Conditional, Document, Sentence, Span
 
@@ -113,6 +114,11 @@ class Analyzer:
 
             self.stance = StanceModel.load(weights.get("stance"), device=self.device)
         self.encoder = SharedEncoder(device=self.device, max_tokens=DEFAULT_MAX_TOKENS)
+        self.encoder_adapter = shared_adapter(
+            [m for m in (self.conditionality, self.attribution) if m is not None]
+        )
+        if self.encoder_adapter is not None:
+            merge_adapter(self.encoder.model, self.encoder_adapter)
 
     def __call__(self, text: str, *, targets: Sequence[str] | None = None) -> Document:
         """Analyse one text."""
@@ -302,6 +308,29 @@ def _assemble(
 
 def _shift(text: str, offset: int, span: tuple[int, int] | None) -> Span | None:
     return None if span is None else Span.of(text, offset + span[0], offset + span[1])
+
+
+def shared_adapter(models: Sequence) -> Path | None:
+    """The LoRA adapter of the shared encoder that the sentence analyses were trained on.
+
+    A sentence-analysis weights folder trained on an adapted encoder carries a copy of that
+    adapter (``adapter.json`` + ``adapter.safetensors``). Every loaded sentence analysis must
+    have been trained on the same encoder: all with the same adapter, or all without.
+
+    Raises:
+        ValueError: the analyses were trained on different encoders.
+    """
+    found = {}
+    for model in models:
+        folder = model.folder
+        found[model.name] = folder if folder is not None and has_adapter(folder) else None
+    digests = {name: None if f is None else adapter_digest(f) for name, f in found.items()}
+    if len(set(digests.values())) > 1:
+        raise ValueError(
+            "the sentence analyses were trained on different encoders (LoRA adapter SHA-256 "
+            f"per analysis: {digests}); train them on the same adapter, or load them apart"
+        )
+    return next(iter(found.values()), None)
 
 
 def check_tasks(tasks: Sequence[str] | None) -> tuple[str, ...]:

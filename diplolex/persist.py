@@ -99,6 +99,7 @@ class TaskModel:
     def __init__(self, head: nn.Module, config: Any) -> None:
         self.head = head.eval()
         self.config = config
+        self.folder: Path | None = None  # where it was loaded from
 
     @classmethod
     def load(cls, directory: str | Path | None = None, device: str = "cpu") -> Any:
@@ -111,7 +112,9 @@ class TaskModel:
         directory = Path(directory) if directory else cls.shipped_weights
         verify_weights(directory, cls.shipped_weights)
         config = load_config(cls.config_class, directory)
-        return cls(load_weights(cls.head_class(config), directory, device), config)
+        model = cls(load_weights(cls.head_class(config), directory, device), config)
+        model.folder = directory
+        return model
 
     def save(self, directory: str | Path, card: str) -> Path:
         """Write weights, config and model card to ``directory``."""

@@ -93,3 +93,22 @@ def test_missing_adapter_files(tmp_path: Path) -> None:
     (tmp_path / "adapter.json").write_text(json.dumps({"sha256": "0"}))
     with pytest.raises(AdapterError, match="lacks"):
         load_adapter(tmp_path)
+
+
+def test_sentence_analyses_must_share_one_encoder_adapter(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from diplolex.adapter import copy_adapter
+    from diplolex.analyzer import shared_adapter
+
+    _, _, folder = trained_adapter(tmp_path)
+    copy_adapter(folder, tmp_path / "attribution")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    cond = SimpleNamespace(name="conditionality", folder=folder)
+    attr = SimpleNamespace(name="attribution", folder=tmp_path / "attribution")
+    assert shared_adapter([cond, attr]) == folder
+    assert shared_adapter([SimpleNamespace(name="attribution", folder=plain)]) is None
+    assert shared_adapter([]) is None
+    with pytest.raises(ValueError, match="trained on different encoders"):
+        shared_adapter([cond, SimpleNamespace(name="attribution", folder=plain)])

@@ -30,6 +30,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="folder to write the weights and model card to")
     p.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
     p.add_argument("--seed", type=int, default=None, help="override the random seed")
+    p.add_argument(
+        "--encoder-adapter",
+        default=None,
+        help="attribution: train on the base encoder with this LoRA adapter merged in (a "
+        "conditionality weights folder); the output folder carries a copy of the adapter",
+    )
     p.set_defaults(run=run)
 
 
@@ -42,5 +48,9 @@ def run(args: argparse.Namespace) -> int:
         settings.epochs = args.epochs
     if args.seed is not None:
         settings.seed = args.seed
+    if args.encoder_adapter is not None:
+        if not hasattr(settings, "encoder_adapter"):
+            raise SystemExit(f"--encoder-adapter applies to attribution, not {args.task}")
+        settings.encoder_adapter = args.encoder_adapter
     module.train(resolve_data_dir(args.data), Path(args.out), settings)
     return 0

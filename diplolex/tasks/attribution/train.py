@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from diplolex.adapter import copy_adapter, merge_adapter
 from diplolex.encoder import SharedEncoder
 from diplolex.tasks.attribution.evaluate import AttributionScores, score_attribution
 from diplolex.tasks.attribution.model import (
@@ -52,6 +53,7 @@ class TrainingSettings:
     head_layers: int = 1
     max_train_docs: int | None = None  # the first N articles of PolNeAR train (None: all)
     cache_dir: str | None = None  # folder of encoded-feature chunks (see load_split)
+    encoder_adapter: str | None = None  # a shared-encoder LoRA adapter folder to train on
 
 
 @dataclass
@@ -255,6 +257,9 @@ def train(
     config = AttributionConfig(use_shape=settings.use_shape, head_layers=settings.head_layers)
     started = time.monotonic()
     encoder = SharedEncoder(max_tokens=config.max_tokens)
+    if settings.encoder_adapter:
+        merge_adapter(encoder.model, settings.encoder_adapter)
+        log(f"encoder: base + the adapter of {settings.encoder_adapter}")
     train_records, train_docs = load_split(
         "train", data_dir, encoder, settings.cache_dir, log, settings.max_train_docs
     )
@@ -295,6 +300,8 @@ def train(
     AttributionModel(head, config).save(
         out_dir, attribution_card(settings, best.scores, epoch, minutes)
     )
+    if settings.encoder_adapter:  # the folder carries the encoder it was trained on
+        copy_adapter(settings.encoder_adapter, out_dir)
     return best.scores
 
 
