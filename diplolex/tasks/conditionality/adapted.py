@@ -53,12 +53,12 @@ class AdaptedSettings(FrozenSettings):
     """Settings of the adapted run: fewer passes over the data, since every sentence now
     costs an encoder forward and backward pass."""
 
-    epochs: int = 3
+    epochs: int = 2
     batch_size: int = 16
-    learning_rate: float = 3e-4
-    diplocond_repeats: int = 2
-    st1_sample_per_epoch: int = 1000
-    st2_sample: int = 1000
+    learning_rate: float = 4e-4
+    diplocond_repeats: int = 1
+    st1_sample_per_epoch: int = 600
+    st2_sample: int = 600
     lora: LoraSettings = field(default_factory=LoraSettings)
 
 
