@@ -159,11 +159,25 @@ def test_fuzz_fast_every_promise_holds(nlp, text, targets):
     _all_promises(nlp, text, targets)
 
 
+def _logged(text: str, check) -> None:
+    """Run ``check``; with ``DIPLOLEX_FUZZ_LOG`` set, append one line per input to that file
+    (``ok``/``FAIL``, characters, sentences) so a long run's counts survive an interruption."""
+    log = os.environ.get("DIPLOLEX_FUZZ_LOG")
+    outcome = "FAIL"
+    try:
+        check()
+        outcome = "ok"
+    finally:
+        if log:
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(f"{outcome}\t{len(text)}\t{len(split_sentences(text))}\n")
+
+
 @pytest.mark.slow
 @settings(max_examples=LONG_EXAMPLES, **_SETTINGS)
 @given(text=TEXTS, targets=st.sampled_from(TARGETS))
 def test_fuzz_long_every_promise_holds(nlp, text, targets):
-    _all_promises(nlp, text, targets)
+    _logged(text, lambda: _all_promises(nlp, text, targets))
 
 
 # The segmenter and the grapheme index alone are cheap: many more inputs.
