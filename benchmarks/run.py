@@ -136,6 +136,11 @@ def run_benchmarks(
         except Exception as err:  # a reader failure must not end the whole run
             _record_error(content, entry, None, err, prefix, log)
             continue
+        if len(dataset) == 0:
+            reason = f"no records in {entry.dataset} (e.g. a file without that release)"
+            log(f"{prefix}: skipped, {reason}")
+            content["skipped"].append(_skip(entry, None, reason))
+            continue
         log(f"{prefix} ({entry.split}, {len(dataset)} records)")
         for name, kind, predict, info in _systems_of(entry, ctx, models, systems, content, log):
             try:

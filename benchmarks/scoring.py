@@ -140,7 +140,7 @@ class ConditionalityScorer(Scorer):
             if f"recall_{name}" in figures:
                 recall, count = figures[f"recall_{name}"], figures[f"count_{name}"]
                 recalls.append(f"{name} {recall:.2f} ({round(recall * count)}/{count:.0f})")
-        lines = ["recall by cue family: " + "; ".join(recalls)]
+        lines = ["recall by cue family: " + "; ".join(recalls)] if recalls else []
         if any(figures.get(f"types_{g}_{p}") for g in CONDITIONAL_TYPES for p in CONDITIONAL_TYPES):
             lines.append(
                 f"type accuracy {figures['type_accuracy']:.3f}; confusion (gold row, predicted "

@@ -212,7 +212,9 @@ def test_run_writes_one_json_with_every_result(run_file: Path) -> None:
         assert set(result) >= RESULT_KEYS
         assert result["n"] <= 5
         for name, value in result["figures"].items():
-            if not (name.startswith("type_") and name != "type_accuracy"):
+            if name.startswith(("types_", "count_")):  # counts of the confusion, families
+                assert value >= 0 and value == int(value)
+            elif not (name.startswith("type_") and name != "type_accuracy"):
                 assert 0.0 <= value <= 1.0, (result["dataset"], result["system"], name)
         for low, high in result["ci95"].values():
             assert 0.0 <= low <= high <= 1.0
@@ -224,6 +226,11 @@ def test_run_writes_one_json_with_every_result(run_file: Path) -> None:
     assert set(tfidf["figures"]) == {"sentence_precision", "sentence_recall", "sentence_f1"}
     absent = {s["dataset"] for s in content["skipped"] if s["system"] is None}
     assert "diplobench-dev" in absent
+    assert "diplocond-dev-v2" in absent  # the fixture's records have no release field: v1
+    assert ("diplocond-dev-v1", "diplolex") in found
+    rule = next(r for r in results if (r["dataset"], r["system"]) == ("diplocond-dev", "cue-rule"))
+    assert rule["figures"]["recall_if"] == 1.0 and rule["figures"]["count_if"] == 2
+    assert ("diplocond-dev", "wide-cue-rule") in found
 
 
 def test_absent_datasets_are_skipped_with_a_line(
