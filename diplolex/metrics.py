@@ -824,6 +824,29 @@ def semeval2020_task5_subtask2(
 # Confidence intervals
 
 
+def expected_calibration_error(
+    confidences: Sequence[float], correct: Sequence[bool], bins: int = 10
+) -> float:
+    """Expected calibration error: the mean, weighted by bin size, of ``|accuracy - mean
+    confidence|`` over ``bins`` equal-width confidence bins (a confidence of 1.0 goes in the
+    last bin). 0.0 for no items.
+
+    Example:
+        >>> expected_calibration_error([0.9, 0.9, 0.6, 0.6], [True, False, True, True])
+        0.4
+    """
+    n = _check_lengths(confidences=confidences, correct=correct)
+    if n == 0:
+        return 0.0
+    totals = [[0, 0.0, 0] for _ in range(bins)]  # items, confidence sum, correct
+    for confidence, right in zip(confidences, correct):
+        b = min(bins - 1, int(confidence * bins))
+        totals[b][0] += 1
+        totals[b][1] += confidence
+        totals[b][2] += bool(right)
+    return sum(abs(c - s) for k, s, c in totals if k) / n
+
+
 def bootstrap_ci(
     metric_fn: Callable[..., float],
     *arrays: Sequence[Any],

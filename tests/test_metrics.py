@@ -538,3 +538,16 @@ def test_bootstrap_argument_errors():
         bootstrap_ci(_mean, [1, 2], confidence=1.0)
     with pytest.raises(ValueError, match="n_resamples"):
         bootstrap_ci(_mean, [1, 2], n_resamples=0)
+
+
+def test_expected_calibration_error() -> None:
+    from diplolex.metrics import expected_calibration_error
+
+    assert expected_calibration_error([], []) == 0.0
+    assert expected_calibration_error([1.0, 1.0], [True, True]) == 0.0  # 1.0: the last bin
+    assert expected_calibration_error([0.9, 0.9, 0.6, 0.6], [True, False, True, True]) == (
+        pytest.approx(0.4)
+    )
+    assert expected_calibration_error([0.75] * 4, [True, True, True, False], bins=2) == 0.0
+    with pytest.raises(ValueError):
+        expected_calibration_error([0.5], [True, False])
