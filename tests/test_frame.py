@@ -51,9 +51,14 @@ def test_attributions_and_stances_layers(docs):
     assert (first["source_text"], first["cue_text"]) == ("The foreign minister", "said")
     stances = to_frame(docs, "stances")
     assert list(stances.columns) == COLUMNS["stances"]
-    ankara = stances[stances["doc"] == 1].iloc[0]
-    assert ankara["holder"] == "Ankara" and ankara["stance"] in ("favor", "against", "neutral")
-    assert ankara["target_text"] == "the proposal"
+    assert len(stances) == sum(len(d.stances) for d in docs)
+    assert set(stances["query"]) <= {"the proposal", "the embargo"}  # which target it answers
+    for row in stances.itertuples():
+        assert TEXTS[row.doc][row.target_start : row.target_end] == row.target_text
+    ankara = stances[(stances["holder"] == "Ankara") & (stances["query"] == "the proposal")]
+    ankara = ankara.iloc[0]
+    assert ankara["stance"] in ("favor", "against", "neutral")
+    assert ankara["target_text"] == "the proposal" and ankara["query"] == "the proposal"
 
 
 def test_one_document_and_empty_results_keep_the_columns(docs):

@@ -40,7 +40,10 @@ def test_component_fills_the_extensions_with_spacy_spans(blank, nlp):
     assert conditional.type == expected.conditionals[0].type
     sources = [a.source.text for a in doc._.attributions if a.source is not None]
     assert "The foreign minister" in sources and "Ankara" in sources
-    assert [(s.holder, s.target.text) for s in doc._.stances] == [("Ankara", "the proposal")]
+    assert [(s.holder, s.target.text) for s in doc._.stances] == [
+        (s.holder, s.target.text) for s in expected.stances
+    ]
+    assert ("Ankara", "the proposal") in [(s.holder, s.target.text) for s in doc._.stances]
     for found, wanted in zip(doc._.attributions, expected.attributions):
         assert found.content.start_char == wanted.content.start
         assert found.content.end_char == wanted.content.end

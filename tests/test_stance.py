@@ -82,7 +82,7 @@ def test_two_hundred_targets_for_one_document(shipped):
     assert math.isclose(results[-1].score, alone.score, abs_tol=1e-4)
 
 
-@pytest.mark.xfail(reason="known limit: conditional acceptance is read as neutral", strict=False)
+@pytest.mark.xfail(reason="known limit: conditional acceptance is read as neutral", strict=True)
 def test_conditional_acceptance_is_favor(shipped):
     assert stance(DOCUMENT, "the grain deal").label == "favor"
 
@@ -148,7 +148,6 @@ def test_long_text_is_reduced_to_the_passage_about_the_target(shipped):
     assert stance(text, "the truce proposal").label != "unrelated"
 
 
-@pytest.mark.xfail(reason="known limit: unrelated sentences in the passage dilute it", strict=False)
 def test_long_text_keeps_the_stance_of_its_passage(shipped):
     filler = " ".join(f"The weather in city number {n} was mild on Monday." for n in range(40))
     text = filler + " The government welcomed the truce proposal and pledged to implement it."

@@ -37,9 +37,11 @@ class StubModel:
     def __init__(self, probabilities: dict[str, float]) -> None:
         self.probabilities = probabilities
         self.calls: list[tuple[list[str], list[str]]] = []
+        self.holders: list[list[str]] = []
 
-    def predict_pairs(self, encoder, texts, targets, batch_size=32):
+    def predict_pairs(self, encoder, texts, targets, batch_size=32, holders=None):
         self.calls.append((list(texts), list(targets)))
+        self.holders.append(list(holders))
         best = max(self.probabilities, key=self.probabilities.get)
         result = StanceResult(best, self.probabilities[best], dict(self.probabilities))
         return [result] * len(texts)
@@ -163,6 +165,13 @@ def test_one_batched_call_and_score_formula():
     assert len(stances) == 4
     assert all(s.stance == "against" and s.score == 0.625 for s in stances)
     assert [s.target.start for s in stances] == sorted(s.target.start for s in stances)
+    assert sorted(s.query for s in stances) == ["sanctions", "sanctions", "talks", "talks"]
+    assert stub.holders[0] == ["Iran", "Iran", "Qatar", "Qatar"]
+
+
+def test_proposed_targets_have_no_query():
+    stances, _ = stub_run("Iran condemned the new sanctions.", None)
+    assert stances and all(s.query is None for s in stances)
 
 
 def test_unrelated_threshold():
@@ -216,8 +225,9 @@ def test_passive_has_no_acting_subject():
 
 def test_acting_subject_rules():
     text = "Officials said that the EU foreign ministers have strongly backed the deal."
-    (s,), _ = stub_run(text, ["the deal"])
+    (s,), stub = stub_run(text, ["the deal"])
     assert s.holder == "the EU foreign ministers"
+    assert stub.holders == [["the EU foreign ministers"]]  # the model reads the holder
     assert s.holder_span == span(text, "the EU foreign ministers")
     text = "The foreign minister called for a return to talks and welcomed the decision."
     stances, _ = stub_run(text, None)
