@@ -23,7 +23,8 @@ from diplolex.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["README.md", "docs/quickstart.md", "docs/api.md", "docs/output-schema.md",
-         "docs/cli.md", "docs/integrations.md", "docs/data-format.md"]  # fmt: skip
+         "docs/cli.md", "docs/integrations.md", "docs/data-format.md",
+         "docs/models/stance.md"]  # fmt: skip
 OPTIONAL = {"pandas": "pandas", "spacy": "spacy", "ray": "ray", "to_frame": "pandas"}
 NOT_RUN = "# not run by the docs test:"
 SKIPPED_COMMANDS = ("pip ", "python -m pytest", "diplolex train")
