@@ -26,12 +26,14 @@ def conditionality_card(settings, dev: ConditionalityScores) -> str:
             "--out diplolex/weights/conditionality"
         ),
         data=[
-            "diplocond train (our annotation; all signals), repeated 3 times per epoch",
+            f"diplocond train, releases v1 and v2 (3,005 sentences, our annotation; all "
+            f"signals), repeated {settings.diplocond_repeats} times per epoch",
             "SemEval-2020 task 5 subtask 2 train: antecedent/consequent spans of sentences whose "
             "antecedent opens with a conditional cue",
-            "SemEval-2020 task 5 subtask 1 train: counterfactual label only (3,000 a epoch)",
+            f"SemEval-2020 task 5 subtask 1 train: counterfactual label only "
+            f"({settings.st1_sample_per_epoch:,} a epoch)",
             "GUM/GDTB condition relations (train documents): condition/consequence spans",
-            "Model selection and the sentence threshold: diplocond dev",
+            "Model selection and the sentence threshold: diplocond dev (both releases, 482)",
         ],
         figures=[
             ("diplocond dev sentences", str(dev.sentences)),
@@ -47,8 +49,10 @@ def conditionality_card(settings, dev: ConditionalityScores) -> str:
         ],
         limitations=[
             "English news text; the base model is uncased.",
-            "Type labels are learned from about 300 constructions, most of them hypothetical: "
-            "offer and demand are rare and often predicted as hypothetical or threat.",
+            "Type labels are learned from about 700 constructions, most of them hypothetical: "
+            "offer and demand are rarer and can be predicted as hypothetical or threat.",
+            "The encoder is frozen: forms rare in training (or-threats, ultimatums, deadlines, "
+            "preconditions, only-restrictions) are often missed; see the per-family recall.",
             "A sentence longer than one window (126 word pieces) is cut into windows that are "
             "tagged separately; a condition and consequence in different windows are not paired.",
         ],
