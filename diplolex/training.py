@@ -142,6 +142,13 @@ class Optimisation:
     learning_rate: float
     weight_decay: float
 
+    @classmethod
+    def of(cls, settings, items_per_epoch: int) -> Optimisation:
+        """From a trainer's settings (``epochs``, ``batch_size``, ``learning_rate``,
+        ``weight_decay``) and the number of training items an epoch."""
+        steps = -(-items_per_epoch // settings.batch_size)
+        return cls(settings.epochs, steps, settings.learning_rate, settings.weight_decay)
+
 
 def fit_head(
     head: torch.nn.Module,

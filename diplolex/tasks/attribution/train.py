@@ -270,10 +270,7 @@ def train(
 
     head = AttributionHead(config)
     per_epoch = len(training_windows(examples, config.window_tokens, rng, shift=False))
-    optimisation = Optimisation(
-        settings.epochs, -(-per_epoch // settings.batch_size), settings.learning_rate,
-        settings.weight_decay,
-    )  # fmt: skip
+    optimisation = Optimisation.of(settings, per_epoch)
 
     def epoch_batches() -> list[list[tuple[int, int, int]]]:
         windows = training_windows(examples, config.window_tokens, rng)

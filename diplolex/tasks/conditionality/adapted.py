@@ -154,10 +154,7 @@ def train_adapted(
     model = AdaptedConditionality(encoder, ConditionalityHead(config), settings.lora)
     per_epoch = len(fixed_items) + min(settings.st1_sample_per_epoch, len(st1_items))
     log(f"{per_epoch} training sentences an epoch, {len(dev)} dev sentences")
-    optimisation = Optimisation(
-        settings.epochs, -(-per_epoch // settings.batch_size), settings.learning_rate,
-        settings.weight_decay,
-    )  # fmt: skip
+    optimisation = Optimisation.of(settings, per_epoch)
 
     def epoch_batches() -> Iterator[list[LiveExample]]:
         items = fixed_items + _sample(st1_items, settings.st1_sample_per_epoch, rng)

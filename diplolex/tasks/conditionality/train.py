@@ -202,10 +202,7 @@ def train(
 
     head = ConditionalityHead(config)
     per_epoch = len(fixed_examples) + min(settings.st1_sample_per_epoch, len(st1_examples))
-    optimisation = Optimisation(
-        settings.epochs, -(-per_epoch // settings.batch_size), settings.learning_rate,
-        settings.weight_decay,
-    )  # fmt: skip
+    optimisation = Optimisation.of(settings, per_epoch)
 
     def epoch_batches() -> Iterator[list[Example]]:
         epoch_items = fixed_examples + _sample(st1_examples, settings.st1_sample_per_epoch, rng)

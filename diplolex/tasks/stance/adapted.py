@@ -155,10 +155,7 @@ def train_adapted(
     model = AdaptedStance(encoder, StanceHead(config), settings.lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     log(f"{len(train_inputs)} training pairs, {len(dev_inputs)} dev pairs; {trainable} trainable")
-    optimisation = Optimisation(
-        settings.epochs, -(-len(train_inputs) // settings.batch_size), settings.learning_rate,
-        settings.weight_decay,
-    )  # fmt: skip
+    optimisation = Optimisation.of(settings, len(train_inputs))
 
     def evaluate() -> DevResult[dict[str, float]]:
         scores = dev_scores(dev, predict_probabilities(model, dev_inputs))

@@ -380,10 +380,7 @@ def train(
     examples, dev_features, dev = prepare(data_dir, settings, encoder, config, rng, log)
 
     head = StanceHead(config)
-    optimisation = Optimisation(
-        settings.epochs, -(-len(examples) // settings.batch_size), settings.learning_rate,
-        settings.weight_decay,
-    )  # fmt: skip
+    optimisation = Optimisation.of(settings, len(examples))
 
     def evaluate() -> DevResult[dict[str, float]]:
         scores = dev_scores(dev, predict_features(StanceModel(head, config), dev_features))
