@@ -64,7 +64,7 @@ def test_a_surrogate_does_not_change_the_analysis_of_the_rest():
     plain = "If the truce holds, aid will flow to the border towns."
     spoiled = plain.replace("truce", "truc\ud800")
     a, b = diplolex.analyze(plain), diplolex.analyze(spoiled)
-    assert [c.type for c in a.conditionals] == [c.type for c in b.conditionals]
+    assert [s.conditional for s in a.sentences] == [s.conditional for s in b.sentences]
     assert [(c.condition.start, c.condition.end) for c in b.conditionals] == [
         (c.condition.start, c.condition.end) for c in a.conditionals
     ]
@@ -172,8 +172,8 @@ def test_a_non_finite_score_is_an_error_not_invalid_json(nlp, value):
 
 def test_each_relation_score_is_checked(nlp):
     doc = nlp(
-        "Foreign Minister Ana Ruiz said her country would sign if the border reopened.",
-        targets=["the border"],
+        "Foreign Minister Ana Ruiz said her country would sign the accord if the border reopened.",
+        targets=["the accord"],
     )
     assert doc.conditionals and doc.attributions and doc.stances
     cases = {
