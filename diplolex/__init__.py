@@ -104,7 +104,7 @@ def analyze(text, *, targets=None, tasks=None):
 
     analyzer = _default_analyzer(check_tasks(tasks))
     if isinstance(text, list):
-        return list(analyzer.pipe([check_text(t) for t in text], targets=targets))
+        return list(analyzer.pipe([check_text(t, i) for i, t in enumerate(text)], targets=targets))
     return analyzer(check_text(text), targets=targets)
 
 

@@ -48,11 +48,13 @@ def check_texts(texts: object) -> None:
         ) from None
 
 
-def check_text(text: object) -> str:
-    """Return ``text`` if it is a ``str``; raise a ``TypeError`` naming what it was otherwise."""
+def check_text(text: object, index: int | None = None) -> str:
+    """Return ``text`` if it is a ``str``; raise a ``TypeError`` naming what it was (and, for
+    an item of a list, which item) otherwise."""
     if not isinstance(text, str):
+        item = "" if index is None else f"item {index}: "
         raise TypeError(
-            f"diplolex analyses str texts, got {type(text).__name__}: "
+            f"{item}diplolex analyses str texts, got {type(text).__name__}: "
             "decode bytes first and pass a str (or a list of str)"
         )
     return text
@@ -153,7 +155,7 @@ class Analyzer:
         pending: list[_Pending] = []
         held = 0
         for index, text in enumerate(texts):
-            check_text(text)
+            check_text(text, index)
             bounds = split_sentences(text)
             if len(bounds) > _SENTENCES_PER_CHUNK:
                 yield from self._run(pending, targets)

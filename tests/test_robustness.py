@@ -445,3 +445,8 @@ def test_a_tampered_base_model_file_is_refused_naming_it(tmp_path, name):
     edited.write_bytes(edited.read_bytes().replace(b"a", b"b", 1))
     with pytest.raises(BaseModelError, match=rf"base/{re.escape(name)} has SHA-256"):
         SharedEncoder(model_path=copy)
+
+
+def test_a_non_str_list_item_is_named():
+    with pytest.raises(TypeError, match=r"^item 1: .*got int"):
+        diplolex.analyze(["The talks resumed.", 3])
