@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from shared_data import shared_data
 
 from diplolex.corpora.attribution import (
     ATTRIBUTION_CORPORA,
@@ -17,7 +18,7 @@ from diplolex.corpora.attribution import (
     read_reporting_verbs,
 )
 
-DATA = Path("/work/shared/data")
+DATA = shared_data()
 
 DOC = (
     "\u201cWe will not sign under pressure,\u201d Foreign Minister Ana Lind, the envoy of Norland, "

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from shared_data import shared_data
 
 from diplolex.corpora.conditionality import (
     load_conditionality,
@@ -19,7 +20,7 @@ from diplolex.corpora.conditionality import (
 )
 from diplolex.corpora.paths import resolve_data_dir
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = shared_data()
 
 
 def span(text: str, part: str) -> dict:

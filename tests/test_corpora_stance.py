@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from shared_data import shared_data
 
 from diplolex.corpora.stance import (
     STANCE_CORPORA,
@@ -21,7 +22,7 @@ from diplolex.corpora.stance import (
     read_semeval2016_stance,
 )
 
-DATA = Path("/work/shared/data")
+DATA = shared_data()
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
