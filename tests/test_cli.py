@@ -309,3 +309,9 @@ def test_check_device_is_usable_from_python_before_loading():
         check_device("gpu")
     with pytest.raises(TypeError, match="got int"):
         check_device(0)
+
+
+def test_bench_points_to_the_harness_in_a_checkout(capsys):
+    assert main(["bench", "run", "--task", "stance"]) == 2
+    err = capsys.readouterr().err
+    assert "python -m benchmarks run --task stance" in err

@@ -1,65 +1,31 @@
-"""``diplolex bench``: the benchmark harness (``benchmarks/`` of the repository checkout).
+"""``diplolex bench``: points to the benchmark harness, which is not part of the package.
 
-``diplolex bench run|speed|report|list`` takes the same arguments as
-``python -m benchmarks``. The harness is not part of the installed package; this command finds
-it beside the package in a source checkout and says so when it is missing.
+The harness (``benchmarks/``) lives in the repository and reads the labeled corpora; it is the
+one program that runs the systems, baselines and reports. From a checkout, run
+``python -m benchmarks run|speed|report|list``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import shlex
 import sys
-from pathlib import Path
-from types import ModuleType
 
-
-def _harness() -> ModuleType | None:
-    """``benchmarks.cli`` of the source checkout that holds this package, or ``None``.
-
-    Only the checkout's own ``benchmarks/`` is used, never another package of that name.
-    """
-    checkout = Path(__file__).resolve().parents[2]
-    if not (checkout / "benchmarks" / "cli.py").is_file():
-        return None
-    if str(checkout) not in sys.path:
-        sys.path.insert(0, str(checkout))
-    try:
-        harness = importlib.import_module("benchmarks.cli")
-    except ImportError:
-        return None
-    origin = Path(harness.__file__ or "").resolve()
-    return harness if origin.parent.parent == checkout else None
+MESSAGE = (
+    "diplolex: the benchmark harness is not part of the installed package; from a source "
+    "checkout of diplolex run `python -m benchmarks {command}` (see docs/benchmarks.md)"
+)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "bench",
-        help="run the benchmarks (accuracy, speed) and build their report",
-        description=(
-            "Accuracy of the analyses and baselines on the public and own datasets, speed and "
-            "memory, and a markdown/PNG report. Same as `python -m benchmarks` in a checkout."
-        ),
+        help="how to run the benchmarks (python -m benchmarks, from a checkout)",
+        description=MESSAGE.format(command="run|speed|report|list"),
     )
-    harness = _harness()
-    if harness is None:
-        p.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        p.set_defaults(run=_missing)
-        return
-    harness.add_commands(p)
-    p.set_defaults(run=lambda args: _run(harness, args))
+    p.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.set_defaults(run=_explain)
 
 
-def _run(harness: ModuleType, args: argparse.Namespace) -> int:
-    args.command_line = "diplolex " + shlex.join(sys.argv[1:])
-    return harness.dispatch(args)
-
-
-def _missing(args: argparse.Namespace) -> int:
-    print(
-        "diplolex: error: the benchmark harness (benchmarks/) is not installed with the "
-        "package; run `diplolex bench` from a source checkout of diplolex",
-        file=sys.stderr,
-    )
+def _explain(args: argparse.Namespace) -> int:
+    print(MESSAGE.format(command=" ".join(args.arguments) or "run"), file=sys.stderr)
     return 2
