@@ -1,6 +1,6 @@
 """Command line of the harness: ``python -m benchmarks {run,speed,report,list}``.
 
-:func:`add_commands` builds the subcommands on any parser, so ``diplolex bench`` shares them.
+:func:`add_commands` builds the subcommands on a parser; :func:`main` is the entry point.
 """
 
 from __future__ import annotations
