@@ -244,17 +244,6 @@ class SharedEncoder:
             text_index=features["text_index"],
         )
 
-    def base_forward(self, texts: list[str]) -> torch.Tensor:
-        """One plain forward pass of the base model (the reference cost for benchmarks)."""
-        import torch
-
-        features = self._tokenize(texts, None)
-        with torch.inference_mode():
-            return self.model(
-                input_ids=features["input_ids"].to(self.device),
-                attention_mask=features["attention_mask"].to(self.device),
-            ).last_hidden_state
-
     def _fit_pairs(self, pairs: list[str]) -> list[str]:
         """Cut each pair segment to at most half a window of word pieces.
 
