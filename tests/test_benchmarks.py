@@ -433,17 +433,3 @@ def test_speed_smoke(data_dir: Path, model_dir: Path, tmp_path: Path) -> None:
     assert summary["latency_sentences"] == 2 and summary["peak_rss_mb"] > 0
     throughput = {(r["system"], r["task"]) for r in content["results"]}
     assert {("analyze", "all"), ("base-forward", "none"), ("naive-pipelines", "all")} <= throughput
-
-
-def test_diplolex_bench_subcommand(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import argparse
-
-    from diplolex.cli import bench
-
-    parser = argparse.ArgumentParser(prog="diplolex")
-    bench.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["bench", "list", "--data", str(data_dir)])
-    assert args.run(args) == 0
-    out = capsys.readouterr().out
-    assert "diplocond-dev" in out and "present" in out
-    assert "absent (newsmtsc/devtest_rw.jsonl)" in out
