@@ -106,20 +106,16 @@ def compute_loss(model: AdaptedStance, pairs: Sequence[PairInput]) -> torch.Tens
     return (losses * weights).sum() / weights.sum()
 
 
-def predict_probabilities(model: AdaptedStance, pairs: Sequence[PairInput]) -> torch.Tensor:
-    """``[pairs, labels]`` probabilities, averaged over each pair's windows."""
-    rows = torch.zeros(len(pairs), len(LABELS))
-    counts = torch.zeros(len(pairs), 1)
-    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].passage) + len(pairs[i].query))
-    with torch.inference_mode():
-        for b in range(0, len(order), 64):
-            chunk = [pairs[i] for i in order[b : b + 64]]
-            logits, index = model.logits(chunk)
-            probs = logits.float().softmax(-1).cpu()
-            for w, local in enumerate(index):
-                rows[order[b + local]] += probs[w]
-                counts[order[b + local]] += 1
-    return rows / counts.clamp(min=1)
+def predict_probabilities(
+    model: AdaptedStance, config: StanceConfig, records: Sequence[dict]
+) -> torch.Tensor:
+    """``[records, labels]`` probabilities through the adapted encoder, read exactly as the
+    shipped model reads them (:meth:`StanceModel.predict_pairs` on the wrapped encoder)."""
+    results = StanceModel(model.head, config).predict_pairs(
+        model.shared, [r["text"] for r in records], [r["target"] for r in records], 64,
+        holders=[r.get("holder") for r in records],
+    )  # fmt: skip
+    return torch.tensor([[r.probabilities[label] for label in LABELS] for r in results])
 
 
 def to_inputs(encoder: SharedEncoder, records: Sequence[dict], config: StanceConfig) -> list:
@@ -151,14 +147,14 @@ def train_adapted(
     config = StanceConfig()
     encoder = SharedEncoder(max_tokens=config.max_tokens)
     train, dev = build_pairs(data_dir, settings, rng, log)
-    train_inputs, dev_inputs = to_inputs(encoder, train, config), to_inputs(encoder, dev, config)
+    train_inputs = to_inputs(encoder, train, config)
     model = AdaptedStance(encoder, StanceHead(config), settings.lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    log(f"{len(train_inputs)} training pairs, {len(dev_inputs)} dev pairs; {trainable} trainable")
+    log(f"{len(train_inputs)} training pairs, {len(dev)} dev pairs; {trainable} trainable")
     optimisation = Optimisation.of(settings, len(train_inputs))
 
     def evaluate() -> DevResult[dict[str, float]]:
-        scores = dev_scores(dev, predict_probabilities(model, dev_inputs))
+        scores = dev_scores(dev, predict_probabilities(model, config, dev))
         return DevResult(scores["mean"], _summary(scores), scores)
 
     started = time.monotonic()
