@@ -20,8 +20,7 @@ from collections.abc import Collection, Hashable, Sequence
 from typing import Any
 
 from diplolex.spans import clean_span
-
-Offsets = tuple[int, int]
+from diplolex.types import Offsets
 
 
 def majority_label(labels: Sequence[Hashable]) -> Hashable:

@@ -13,15 +13,15 @@ import argparse
 import sys
 
 from diplolex import metrics
+from diplolex.types import STANCE_LABELS
 
 DEFAULT_DATASETS = ("diplostance-dev", "newsmtsc-devtest_rw", "diplobench-dev")
-THREE = ("favor", "against", "neutral")
 
 
 def calibration(analyzer, dataset) -> dict[str, float]:
     """ECE of the 3-way label (argmax over favor/against/neutral, renormalised) and of the
     4-way label, plus the share of gold favor/against pairs read as neutral or unrelated."""
-    results = analyzer.stance.predict_pairs(
+    results = analyzer.model("stance").predict_pairs(
         analyzer.encoder, list(dataset["text"]), list(dataset["target"]),
         analyzer.batch_size, holders=list(dataset["holder"]),
     )  # fmt: skip
@@ -30,8 +30,8 @@ def calibration(analyzer, dataset) -> dict[str, float]:
     swallowed = positions = 0
     for result, label in zip(results, gold):
         p = result.probabilities
-        best = max(THREE, key=p.__getitem__)
-        three_conf.append(p[best] / max(1e-9, sum(p[k] for k in THREE)))
+        best = max(STANCE_LABELS, key=p.__getitem__)
+        three_conf.append(p[best] / max(1e-9, sum(p[k] for k in STANCE_LABELS)))
         three_right.append(best == label)
         four_conf.append(result.score)
         four_right.append(result.label == label)

@@ -1,4 +1,4 @@
-"""Command line of the harness: ``python -m benchmarks {run,speed,report,list}``.
+"""Command line of the harness: ``python -m benchmarks {run,speed,scaling,report,list}``.
 
 :func:`add_commands` builds the subcommands on a parser; :func:`main` is the entry point.
 """
@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import RESULTS_DIR
+from diplolex.tasks import TASK_NAMES
 
-TASK_NAMES = ("conditionality", "stance", "attribution")
 _DATA_HELP = "the shared data folder (default: $DIPLOLEX_DATA, then ../shared/data)"
 
 
 def add_commands(parser: argparse.ArgumentParser) -> None:
-    """Add the ``run``, ``speed``, ``report`` and ``list`` subcommands to ``parser``; each
-    sets ``args.bench`` to its handler."""
+    """Add the ``run``, ``speed``, ``scaling``, ``report`` and ``list`` subcommands to
+    ``parser``; each sets ``args.bench`` to its handler."""
     commands = parser.add_subparsers(dest="bench_command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -79,6 +79,27 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     speed.add_argument("--out", type=Path, default=None, help="JSON file to write")
     speed.set_defaults(bench=_speed)
 
+    scaling = commands.add_parser(
+        "scaling",
+        help="CPU time of one analyze call against document size (100 kB to 2 MB)",
+        description=(
+            "Analyse documents of growing size built from UN General Debate speeches, one "
+            "analyze() call each, and report CPU time against size as a table, JSON and a plot."
+        ),
+    )
+    scaling.add_argument("--data", default=None, help=_DATA_HELP)
+    scaling.add_argument(
+        "--sizes",
+        default="100k,200k,500k,1M,2M",
+        help="comma-separated document sizes in bytes, k = 1,000, M = 1,000,000",
+    )
+    scaling.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    scaling.add_argument("--batch-size", type=int, default=32, help="sentences per encoder pass")
+    scaling.add_argument(
+        "--out", type=Path, default=None, help="JSON file (default benchmarks/results/scaling.json)"
+    )
+    scaling.set_defaults(bench=_scaling)
+
     report = commands.add_parser(
         "report",
         help="markdown table and PNG plots from result files",
@@ -91,6 +112,17 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         "--out-dir", type=Path, default=RESULTS_DIR, help="where report.md and the plots go"
     )
     report.set_defaults(bench=_report)
+
+    cards = commands.add_parser(
+        "cards",
+        help="write the harness figures into the shipped model cards",
+        description="Rewrite the harness section of each shipped weights folder's README.md "
+        "from run result files.",
+    )
+    cards.add_argument(
+        "files", nargs="*", type=Path, help="result files (default: benchmarks/results/*.json)"
+    )
+    cards.set_defaults(bench=_cards)
 
     listing = commands.add_parser("list", help="the benchmarks and whether their data is present")
     listing.add_argument("--data", default=None, help=_DATA_HELP)
@@ -166,6 +198,20 @@ def _speed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scaling(args: argparse.Namespace) -> int:
+    from benchmarks.scaling import parse_size, run_scaling
+
+    run_scaling(
+        _data_dir(args.data),
+        sizes=[parse_size(s) for s in args.sizes.split(",") if s.strip()],
+        threads=args.threads,
+        batch_size=args.batch_size,
+        out=args.out,
+        command=args.command_line,
+    )
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from benchmarks.report import write_report
 
@@ -174,6 +220,17 @@ def _report(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"no result files given and none in {RESULTS_DIR}")
     markdown = write_report(files, args.out_dir)
     print(markdown)
+    return 0
+
+
+def _cards(args: argparse.Namespace) -> int:
+    from benchmarks.cards import write_cards
+
+    files = args.files or sorted(RESULTS_DIR.glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"no result files given and none in {RESULTS_DIR}")
+    for card in write_cards(files):
+        print(f"wrote the harness figures into {card}")
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import diplolex
+from diplolex.manifest import WEIGHTS_ROOT
 
 SCHEMA_VERSION = 1
 """Version of the result-file layout (see docs/benchmarks.md); bump on incompatible change."""
@@ -44,7 +45,7 @@ def machine() -> dict[str, Any]:
 
 def shipped_weights(task: str) -> Path:
     """Where the package keeps the shipped weights of ``task``."""
-    return Path(diplolex.__file__).resolve().parent / "weights" / task
+    return WEIGHTS_ROOT / task
 
 
 def sha256_of_weights(directory: Path) -> str | None:

@@ -26,8 +26,11 @@ from benchmarks import scoring, systems
 from benchmarks.corpora import Corpus
 from benchmarks.scoring import Scorer
 from benchmarks.systems import System
+from diplolex.tasks import TASK_NAMES
+from diplolex.types import STANCE_PAIR_LABELS
 
-TASKS: tuple[str, ...] = ("conditionality", "stance", "attribution")
+TASKS: tuple[str, ...] = TASK_NAMES
+"""The analyses benchmarks exist for: every row of :data:`diplolex.tasks.TASKS`."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def register_model_system(task: str, name: str = "diplolex") -> Callable[[ModelP
     Example:
         >>> @register_model_system("conditionality")
         ... def predict(analyzer, dataset):
-        ...     return analyzer.conditionality.predict_texts(
+        ...     return analyzer.model("conditionality").predict_texts(
         ...         analyzer.encoder, list(dataset["text"]), analyzer.batch_size)
     """
     if task not in TASKS:
@@ -107,7 +110,7 @@ def conditionality_model(analyzer: Any, dataset: Any) -> list[Any]:
     spans, so there constructions are decoded whatever the sentence-level decision.
     """
     decode_all = set(dataset["corpus"]) == {"semeval2020t5-st2"}
-    return analyzer.conditionality.predict_texts(
+    return analyzer.model("conditionality").predict_texts(
         analyzer.encoder, list(dataset["text"]), analyzer.batch_size, decode_all=decode_all
     )
 
@@ -120,7 +123,7 @@ def stance_model(analyzer: Any, dataset: Any) -> list[str]:
     FNC-1 is scored on all four labels; the other datasets have no ``unrelated`` class, so the
     prediction there is the most probable of favor, against and neutral.
     """
-    results = analyzer.stance.predict_pairs(
+    results = analyzer.model("stance").predict_pairs(
         analyzer.encoder,
         list(dataset["text"]),
         list(dataset["target"]),
@@ -129,14 +132,13 @@ def stance_model(analyzer: Any, dataset: Any) -> list[str]:
     )
     if set(dataset["corpus"]) == {"fnc1"}:
         return [r.label for r in results]
-    three = ("favor", "against", "neutral")
-    return [max(three, key=lambda label: r.probabilities[label]) for r in results]
+    return [max(scoring.STANCE_LABELS, key=lambda label: r.probabilities[label]) for r in results]
 
 
 @register_model_system("attribution")
 def attribution_model(analyzer: Any, dataset: Any) -> list[list[tuple]]:
     """Each document through the attribution head: ``(source, cue, content)`` offsets."""
-    documents = analyzer.attribution.predict_texts(
+    documents = analyzer.model("attribution").predict_texts(
         analyzer.encoder, list(dataset["text"]), analyzer.batch_size
     )
     return [[(a.source, a.cue, a.content) for a in doc] for doc in documents]
@@ -216,7 +218,7 @@ ENTRIES: tuple[Entry, ...] = (
             ("fnc1_relative", "macro_f1"),
             "FNC-1 relative score; per-class and macro-F1 (4 classes)",
             extra="fnc1",
-            labels=(*scoring.STANCE_LABELS, "unrelated"),
+            labels=STANCE_PAIR_LABELS,
         ),
         (systems.majority_stance(c.FNC1_TRAIN), systems.tfidf_headline_body(c.FNC1_TRAIN)),
     ),

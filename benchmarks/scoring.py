@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 
 from diplolex import metrics
+from diplolex.types import STANCE_LABELS, STANCE_PAIR_LABELS
 
 Arrays = tuple[list[Any], ...]
 BootstrapInputs = tuple[Callable[..., float], Arrays]
 """A metric function and the per-item arrays it reads (see :meth:`Scorer.bootstrap_inputs`)."""
 
-STANCE_LABELS = ("favor", "against", "neutral")
 FNC1_LABELS = ("agree", "disagree", "discuss", "unrelated")
 
 
@@ -322,7 +322,7 @@ class StanceScorer(Scorer):
             "accuracy": metrics.accuracy(gold, pred),
             "macro_f1": metrics.macro_f1(gold, pred, self.labels),
         }
-        names = dict(zip((*STANCE_LABELS, "unrelated"), FNC1_LABELS))
+        names = dict(zip(STANCE_PAIR_LABELS, FNC1_LABELS))
         for label, f1 in metrics.per_class_f1(gold, pred, self.labels).items():
             shown = names[label] if self.extra == "fnc1" else label
             out[f"f1_{shown}"] = f1

@@ -15,8 +15,15 @@ from typing import TYPE_CHECKING, overload
 
 from diplolex.frame import to_frame
 from diplolex.render import render
-from diplolex.tasks.stance import StanceResult
-from diplolex.types import Attribution, Conditional, Document, Sentence, Span, Stance
+from diplolex.types import (
+    Attribution,
+    Conditional,
+    Document,
+    Sentence,
+    Span,
+    Stance,
+    StanceResult,
+)
 
 if TYPE_CHECKING:
     from diplolex.analyzer import Analyzer

@@ -4,20 +4,20 @@ and every requested task head on its output, and assembles :class:`~diplolex.typ
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
 from diplolex.adapter import adapter_digest, has_adapter, merge_adapter
+from diplolex.component import DocumentReader, Run, TaskModel
 from diplolex.segment import split_sentences
-from diplolex.types import Attribution, Conditional, Document, Sentence, Span
+from diplolex.tasks import TASK_NAMES, TASKS
+from diplolex.types import Document, Sentence, StanceResult
 
-AVAILABLE_TASKS: tuple[str, ...] = ("conditionality", "attribution", "stance")
+AVAILABLE_TASKS: tuple[str, ...] = TASK_NAMES
 """The analyses this version ships weights for; ``tasks=None`` means all of them."""
 
 _SENTENCES_PER_CHUNK = 512  # sentences held between encoder passes and assembly
-_ATTRIBUTION_CONTEXT = 16  # sentences of context on each side of a cue across chunks
 
 
 @dataclass
@@ -63,9 +63,15 @@ def check_text(text: object, index: int | None = None) -> str:
 class Analyzer:
     """A reusable analyzer; build it once and call it on many texts.
 
+    It runs the analyses of :data:`diplolex.tasks.TASKS` (those asked for, in table order)
+    through the interface of :class:`diplolex.component.TaskModel`: one shared encoder pass
+    per batch of sentences, read by every analysis that reads it, then each analysis adds its
+    results to the document.
+
     Args:
         device: ``"cpu"`` (the default when ``None``), ``"cuda"``, or another torch device.
-        batch_size: sentences per encoder pass.
+        batch_size: sentences per shared encoder pass (and (sentence, target) pairs per
+            stance pass).
         tasks: which analyses to run; ``None`` runs every analysis in ``AVAILABLE_TASKS``.
         weights: optional ``{task: folder}`` replacing a task's shipped weights (a folder
             written by ``diplolex train``).
@@ -98,33 +104,51 @@ class Analyzer:
             raise ValueError(f"weights given for tasks not run: {sorted(unknown)}")
         self.batch_size = batch_size
         self.device = device or "cpu"
-        self.conditionality = None
-        self.attribution = None
-        self.stance = None
-        if "conditionality" in self.tasks:
-            from diplolex.tasks.conditionality.predict import ConditionalityModel
-
-            self.conditionality = ConditionalityModel.load(
-                weights.get("conditionality"), device=self.device
-            )
-        if "attribution" in self.tasks:
-            from diplolex.tasks.attribution.predict import AttributionModel
-
-            self.attribution = AttributionModel.load(weights.get("attribution"), device=self.device)
-        if "stance" in self.tasks:
-            from diplolex.tasks.stance.predict import StanceModel
-
-            self.stance = StanceModel.load(weights.get("stance"), device=self.device)
+        self.models: dict[str, TaskModel] = {
+            spec.name: spec.model_class().load(weights.get(spec.name), device=self.device)
+            for spec in TASKS
+            if spec.name in self.tasks
+        }
+        """The loaded analyses by name, in table order."""
         self.encoder = SharedEncoder(device=self.device, max_tokens=DEFAULT_MAX_TOKENS)
-        self.encoder_adapter = shared_adapter(
-            [m for m in (self.conditionality, self.attribution) if m is not None]
-        )
+        self.encoder_adapter = shared_adapter(self._shared)
         if self.encoder_adapter is not None:
             merge_adapter(self.encoder.model, self.encoder_adapter)
+
+    @property
+    def _shared(self) -> list[TaskModel]:
+        """The loaded analyses that read the shared encoder pass, in table order."""
+        return [self.models[s.name] for s in TASKS if s.name in self.models and s.reads_shared_pass]
+
+    def model(self, task: str) -> TaskModel:
+        """The loaded model of ``task``.
+
+        Raises:
+            ValueError: the analyzer was not loaded with that analysis.
+        """
+        if task not in self.models:
+            raise ValueError(f"this analyzer runs {list(self.models)}, not {task!r}")
+        return self.models[task]
 
     def __call__(self, text: str, *, targets: Sequence[str] | None = None) -> Document:
         """Analyse one text."""
         return next(self.pipe([check_text(text)], targets=targets))
+
+    def stance(
+        self,
+        text: str | list[str],
+        target: str | list[str],
+        *,
+        holder: str | list[str | None] | None = None,
+    ) -> StanceResult | list[StanceResult]:
+        """The stance of ``text`` (or of ``holder`` in it) towards ``target``, with this
+        analyzer's stance model, device and batch size; see :func:`diplolex.stance`.
+
+        Raises:
+            ValueError: the analyzer was loaded without the stance analysis.
+        """
+        model = self.model("stance")
+        return model.stance(self.encoder, text, target, holder=holder, batch_size=self.batch_size)
 
     def pipe(
         self,
@@ -144,172 +168,94 @@ class Analyzer:
                 iterable of them; when an item is reached that is not a ``str``.
         """
         check_texts(texts)
-        docs = self._pipe(texts, self._check_targets(targets))
+        run = Run(self.encoder, self.batch_size, self._check_targets(targets))
+        docs = self._pipe(texts, run)
         if progress:
             from diplolex.progress import progress_bar
 
             docs = progress_bar(docs, total=len(texts) if isinstance(texts, Sized) else None)
         return docs
 
-    def _pipe(self, texts: Iterable[str], targets: list[str] | None) -> Iterator[Document]:
+    def _pipe(self, texts: Iterable[str], run: Run) -> Iterator[Document]:
         pending: list[_Pending] = []
         held = 0
         for index, text in enumerate(texts):
             check_text(text, index)
             bounds = split_sentences(text)
             if len(bounds) > _SENTENCES_PER_CHUNK:
-                yield from self._run(pending, targets)
+                yield from self._run(pending, run)
                 pending, held = [], 0
-                yield self._run_long(text, bounds, targets)
+                yield self._run_long(text, bounds, run)
                 continue
             pending.append(_Pending(index, text, bounds))
             held += len(bounds)
             if held >= _SENTENCES_PER_CHUNK:
-                yield from self._run(pending, targets)
+                yield from self._run(pending, run)
                 pending, held = [], 0
-        yield from self._run(pending, targets)
+        yield from self._run(pending, run)
 
-    def _run(self, pending: list[_Pending], targets: list[str] | None) -> Iterator[Document]:
-        sentences = [p.text[s:e] for p in pending for s, e in p.bounds]
-        results, states = self._analyze_sentences(sentences)
+    def _run(self, pending: list[_Pending], run: Run) -> Iterator[Document]:
+        """Short documents: their sentences go through the shared pass together."""
+        outputs = self._read_sentences([p.text[s:e] for p in pending for s, e in p.bounds])
         position = 0
         for p in pending:
-            count = len(p.bounds)
-            found = self._attributions(p.text, p.bounds, states[position : position + count])
-            doc = _assemble(p.text, p.bounds, results[position : position + count], found)
-            yield self._add_stances(doc, p.bounds, targets)
-            position += count
+            readers = self._readers(p.text, p.bounds)
+            for name, reader in readers.items():
+                reader.add(outputs[name][position : position + len(p.bounds)])
+            yield self._annotate(p.text, p.bounds, readers, run)
+            position += len(p.bounds)
 
-    def _run_long(
-        self, text: str, bounds: list[tuple[int, int]], targets: list[str] | None
-    ) -> Document:
-        """A document of many sentences: analyse it chunk by chunk, keep only the results.
-
-        Attributions are read over a rolling buffer: each chunk's sentence states plus the
-        last ``2 * _ATTRIBUTION_CONTEXT`` sentences' states of the buffer before. A relation
-        is taken from the buffer in which its cue has at least ``_ATTRIBUTION_CONTEXT``
-        sentences on each side (the document's edges aside), so a quote that runs over a
-        chunk boundary is read whole.
-        """
-        results, found = [], []
-        held: list = []  # states of the sentences bounds[held_from:] kept from the last chunk
-        held_from, taken_until = 0, 0  # relations whose cue starts before taken_until are in
+    def _run_long(self, text: str, bounds: list[tuple[int, int]], run: Run) -> Document:
+        """A document of many sentences: read chunk by chunk, each analysis' reader keeping
+        only what it needs of the chunks before."""
+        readers = self._readers(text, bounds)
         for c in range(0, len(bounds), _SENTENCES_PER_CHUNK):
-            end = min(len(bounds), c + _SENTENCES_PER_CHUNK)
-            chunk_results, states = self._analyze_sentences([text[s:e] for s, e in bounds[c:end]])
-            results += chunk_results
-            if self.attribution is None:
-                continue
-            held += states
-            cut = end if end == len(bounds) else end - _ATTRIBUTION_CONTEXT
-            stop = len(text) if cut == len(bounds) else bounds[cut][0]
-            for relation in self._attributions(text, bounds[held_from:end], held):
-                if taken_until <= relation.cue[0] < stop:
-                    found.append(relation)
-            taken_until = max(taken_until, stop)
-            keep_from = max(held_from, cut - _ATTRIBUTION_CONTEXT)
-            held, held_from = held[keep_from - held_from :], keep_from
-        return self._add_stances(_assemble(text, bounds, results, found), bounds, targets)
+            chunk = bounds[c : c + _SENTENCES_PER_CHUNK]
+            outputs = self._read_sentences([text[s:e] for s, e in chunk])
+            for name, reader in readers.items():
+                reader.add(outputs[name])
+        return self._annotate(text, bounds, readers, run)
 
-    def _analyze_sentences(self, sentences: list[str]) -> tuple[list, list]:
-        """One encoder pass per batch of similar-length sentences; every head reads it.
+    def _readers(self, text: str, bounds: list[tuple[int, int]]) -> dict[str, DocumentReader]:
+        return {name: model.start_document(text, bounds) for name, model in self.models.items()}
 
-        Returns each sentence's conditionality analysis (``None`` when not run) and, when
-        attribution runs, each sentence's word-piece states (float16, CPU) for the
-        document-level attribution head (else ``None``).
-        """
-        results: list = [None] * len(sentences)
-        states: list = [None] * len(sentences)
-        if self.conditionality is None and self.attribution is None:
-            return results, states
-        import torch
-
+    def _read_sentences(self, sentences: list[str]) -> dict[str, list]:
+        """One encoder pass per batch of similar-length sentences; every analysis that reads
+        the shared pass turns it into one output per sentence (``[]`` for the others)."""
+        outputs: dict[str, list] = {name: [] for name in self.models}
+        for model in self._shared:
+            outputs[model.name] = [None] * len(sentences)
+        if not self._shared:
+            return outputs
         from diplolex.encoder import length_batches
-        from diplolex.tasks.attribution.model import sentence_states
 
         for idx in length_batches([len(s) for s in sentences], self.batch_size):
             texts = [sentences[i] for i in idx]
             batch = self.encoder.encode(texts)
-            if self.conditionality is not None:
-                for i, analysis in zip(idx, self.conditionality.predict(batch, texts)):
-                    results[i] = analysis
-            if self.attribution is not None:
-                for i, st in zip(idx, sentence_states(batch, len(texts))):
-                    st.states = st.states.to(torch.float16).cpu()
-                    states[i] = st
-        return results, states
+            for model in self._shared:
+                for i, output in zip(idx, model.read_batch(batch, texts)):
+                    outputs[model.name][i] = output
+        return outputs
 
-    def _attributions(self, text: str, bounds: list[tuple[int, int]], states: list) -> list:
-        if self.attribution is None or not bounds:
-            return []
-        return self.attribution.predict_document(text, bounds, states)
-
-    def _add_stances(
-        self, doc: Document, bounds: list[tuple[int, int]], targets: list[str] | None
+    def _annotate(
+        self,
+        text: str,
+        bounds: list[tuple[int, int]],
+        readers: dict[str, DocumentReader],
+        run: Run,
     ) -> Document:
-        if self.stance is None:
-            return doc
-        from diplolex.tasks.stance.document import document_stances
-
-        found = document_stances(
-            doc.text, bounds, doc.attributions, targets, self.stance, self.encoder,
-            self.batch_size,
-        )  # fmt: skip
-        return dataclasses.replace(doc, stances=found)
+        doc = Document(text=text, sentences=[Sentence(s, e, text[s:e]) for s, e in bounds])
+        for name, model in self.models.items():
+            doc = model.annotate(doc, readers[name].finish(), run)
+        return doc
 
     def _check_targets(self, targets: Sequence[str] | None) -> list[str] | None:
         if targets is None:
             return None
-        if self.stance is None:
+        takers = [m for m in self.models.values() if m.accepts_targets]
+        if not takers:
             raise ValueError("targets need the stance analysis: load the analyzer with it")
-        from diplolex.tasks.stance.document import check_targets
-
-        return check_targets(targets)
-
-
-def _assemble(
-    text: str, bounds: list[tuple[int, int]], analyses: list, found: list | None = None
-) -> Document:
-    sentences, conditionals = [], []
-    for (start, end), analysis in zip(bounds, analyses):
-        if analysis is None:  # conditionality not run
-            sentences.append(Sentence(start, end, text[start:end]))
-            continue
-        sentences.append(
-            Sentence(start, end, text[start:end], analysis.conditional, round(analysis.score, 4))
-        )
-        for c in analysis.conditionals:
-            conditionals.append(
-                Conditional(
-                    type=c.type,
-                    type_score=round(c.type_score, 4),
-                    score=round(c.score, 4),
-                    cue=_shift(text, start, c.cue),
-                    condition=_shift(text, start, c.condition),
-                    consequence=_shift(text, start, c.consequence),
-                )
-            )
-    attributions = [
-        Attribution(
-            source=_shift(text, 0, a.source),
-            cue=Span.of(text, *a.cue),
-            content=Span.of(text, *a.content),
-            score=round(a.score, 4),
-            resolved_source=_shift(text, 0, a.resolved_source),
-            resolved_score=None if a.resolved_score is None else round(a.resolved_score, 4),
-        )
-        for a in found or []
-    ]
-    return Document(
-        text=text,
-        sentences=sentences,
-        conditionals=conditionals,
-        attributions=attributions,
-    )
-
-
-def _shift(text: str, offset: int, span: tuple[int, int] | None) -> Span | None:
-    return None if span is None else Span.of(text, offset + span[0], offset + span[1])
+        return takers[0].check_targets(targets)
 
 
 def shared_adapter(models: Sequence) -> Path | None:

@@ -58,7 +58,7 @@ Training settings:
 |---|---|
 {rows}
 
-Official test-split figures come from the benchmark harness: see docs/benchmarks.md.
+Official test-split figures: the harness section at the end of this card (`python -m benchmarks cards`).
 
 ## Limitations
 

@@ -1,8 +1,8 @@
 """Saving and loading task heads: ``model.safetensors`` + ``config.json`` + ``README.md``.
 
 Never pickle: weights are safetensors, configuration is JSON, so loading runs no code.
-Shipped weights are checked against ``diplolex/weights/MANIFEST.json`` before loading (see
-:mod:`diplolex.manifest`); a damaged file is refused with an error that names it.
+A damaged file is refused with an error that names it; the shipped weights are also checked
+against ``diplolex/weights/MANIFEST.json`` (:meth:`diplolex.component.TaskModel.load`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 from torch import nn
 
-from diplolex.manifest import WeightsError, verify_weights
+from diplolex.manifest import WeightsError
 
-__all__ = ["TaskModel", "WeightsError", "load_config", "load_weights", "save_head"]
+__all__ = ["WeightsError", "load_config", "load_weights", "save_head"]
 
 ConfigT = TypeVar("ConfigT")
 
@@ -82,40 +82,3 @@ def _is_file_error(err: Exception) -> bool:
     from safetensors import SafetensorError
 
     return isinstance(err, (SafetensorError, OSError, ValueError))
-
-
-class TaskModel:
-    """Base of each analysis' model: a trained head with its config, loaded and saved as above.
-
-    Subclasses set ``name``, ``head_class``, ``config_class`` and ``shipped_weights`` (the
-    folder inside the package that :meth:`load` reads by default).
-    """
-
-    name: str
-    head_class: type[nn.Module]
-    config_class: type
-    shipped_weights: Path
-
-    def __init__(self, head: nn.Module, config: Any) -> None:
-        self.head = head.eval()
-        self.config = config
-        self.folder: Path | None = None  # where it was loaded from
-
-    @classmethod
-    def load(cls, directory: str | Path | None = None, device: str = "cpu") -> Any:
-        """Load weights saved by :meth:`save`; by default the weights shipped in the package.
-
-        Raises:
-            WeightsError: a file of the shipped weights (or of a folder with its own
-                ``MANIFEST.json``) does not match the manifest, or a file is damaged.
-        """
-        directory = Path(directory) if directory else cls.shipped_weights
-        verify_weights(directory, cls.shipped_weights)
-        config = load_config(cls.config_class, directory)
-        model = cls(load_weights(cls.head_class(config), directory, device), config)
-        model.folder = directory
-        return model
-
-    def save(self, directory: str | Path, card: str) -> Path:
-        """Write weights, config and model card to ``directory``."""
-        return save_head(self.head, self.config, directory, card)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from diplolex.spans import snap_to_graphemes
 
@@ -16,8 +16,12 @@ ConditionalType = Literal["offer", "threat", "demand", "hypothetical"]
 StanceLabel = Literal["favor", "against", "neutral"]
 StancePairLabel = Literal["favor", "against", "neutral", "unrelated"]
 
-CONDITIONAL_TYPES: tuple[ConditionalType, ...] = ("offer", "threat", "demand", "hypothetical")
-STANCE_PAIR_LABELS: tuple[StancePairLabel, ...] = ("favor", "against", "neutral", "unrelated")
+CONDITIONAL_TYPES: tuple[ConditionalType, ...] = get_args(ConditionalType)
+STANCE_LABELS: tuple[StanceLabel, ...] = get_args(StanceLabel)
+STANCE_PAIR_LABELS: tuple[StancePairLabel, ...] = get_args(StancePairLabel)
+
+Offsets = tuple[int, int]
+"""``(start, end)`` character offsets, end exclusive."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,12 @@ class Span:
 
     def to_dict(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "text": self.text}
+
+
+def span_at(document: str, offset: int, offsets: Offsets | None) -> Span | None:
+    """The :class:`Span` of ``offsets`` (relative to ``offset``, e.g. a sentence's start) in
+    ``document``; ``None`` stays ``None``."""
+    return None if offsets is None else Span.of(document, offset + offsets[0], offset + offsets[1])
 
 
 def _span_dict(span: Span | None) -> dict[str, Any] | None:
@@ -213,3 +223,31 @@ class Document:
         ``ValueError``) rather than being written as the non-standard ``NaN``.
         """
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+@dataclass(frozen=True)
+class StanceResult:
+    """The stance a text takes towards one target (what :func:`diplolex.stance` returns).
+
+    Attributes:
+        label: ``favor``, ``against``, ``neutral`` or ``unrelated`` (the text does not
+            address the target).
+        score: the probability of ``label``.
+        probabilities: the probability of every label (they sum to 1).
+
+    Example:
+        >>> r = diplolex.stance(
+        ...     "The government welcomed the truce proposal and pledged to implement it.",
+        ...     "the truce proposal",
+        ... )
+        >>> r.label, round(r.score, 2)
+        ('favor', 0.59)
+    """
+
+    label: StancePairLabel
+    score: float
+    probabilities: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``label``, ``score`` and ``probabilities``."""
+        return {"label": self.label, "score": self.score, "probabilities": dict(self.probabilities)}

@@ -96,7 +96,7 @@ def test_a_3000_token_sentence_is_windowed_not_an_error(nlp):
     assert sum(len(s.text.split()) for s in doc.sentences) == len(text.split())
     assert_offsets_exact(doc)
     # the model itself windows the whole unsplit sentence (128 word pieces a window)
-    (whole,) = nlp.conditionality.predict_texts(nlp.encoder, [text])
+    (whole,) = nlp.model("conditionality").predict_texts(nlp.encoder, [text])
     assert whole.conditional
     assert whole.conditionals
     for c in whole.conditionals:
@@ -106,13 +106,13 @@ def test_a_3000_token_sentence_is_windowed_not_an_error(nlp):
 
 def _analyze_with_batch_spy(nlp, monkeypatch, text):
     calls: list[int] = []
-    real = Analyzer._analyze_sentences
+    real = Analyzer._read_sentences
 
     def spy(self, sentences):
         calls.append(len(sentences))
         return real(self, sentences)
 
-    monkeypatch.setattr(Analyzer, "_analyze_sentences", spy)
+    monkeypatch.setattr(Analyzer, "_read_sentences", spy)
     return nlp(text), calls
 
 
@@ -211,12 +211,13 @@ class _NextSentenceAttributions:
 
 def test_a_long_document_read_in_chunks_keeps_relations_that_cross_a_chunk(nlp, monkeypatch):
     import diplolex.analyzer as analyzer_module
+    import diplolex.tasks.attribution.predict as attribution_module
 
     text = " ".join(f"Harbour {i} reopened on time." for i in range(20))
     stub = _NextSentenceAttributions()
-    monkeypatch.setattr(nlp, "attribution", stub)
+    monkeypatch.setattr(nlp.model("attribution"), "predict_document", stub.predict_document)
     monkeypatch.setattr(analyzer_module, "_SENTENCES_PER_CHUNK", 6)
-    monkeypatch.setattr(analyzer_module, "_ATTRIBUTION_CONTEXT", 2)
+    monkeypatch.setattr(attribution_module, "CONTEXT_SENTENCES", 2)
     doc = nlp(text)
     assert len(doc.sentences) == 20 and len(stub.buffer_sizes) == 4  # four chunks
     assert max(stub.buffer_sizes) <= 6 + 2 * 2

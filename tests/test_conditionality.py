@@ -53,10 +53,10 @@ def test_consequence_leaves_out_the_reporting_frame(nlp):
 
 
 def test_save_and_load_round_trip_gives_identical_outputs(nlp, tmp_path):
-    nlp.conditionality.save(tmp_path, "card")
+    nlp.model("conditionality").save(tmp_path, "card")
     reloaded = ConditionalityModel.load(tmp_path)
     texts = ["Aid will flow once the ceasefire holds.", "The envoy resigned."]
-    assert reloaded.predict_texts(nlp.encoder, texts) == nlp.conditionality.predict_texts(
+    assert reloaded.predict_texts(nlp.encoder, texts) == nlp.model("conditionality").predict_texts(
         nlp.encoder, texts
     )
     assert (tmp_path / "config.json").is_file() and (tmp_path / "README.md").read_text() == "card"

@@ -199,11 +199,11 @@ def test_each_relation_score_is_checked(nlp):
 
 
 def test_nan_weights_give_an_error_not_nan_in_json(nlp, monkeypatch):
-    damaged = copy.deepcopy(nlp.conditionality)
+    damaged = copy.deepcopy(nlp.model("conditionality"))
     with torch.no_grad():
         for parameter in damaged.head.parameters():
             parameter.fill_(math.nan)
-    monkeypatch.setattr(nlp, "conditionality", damaged)
+    monkeypatch.setitem(nlp.models, "conditionality", damaged)
     doc = nlp("Aid will flow once the ceasefire holds.")
     assert math.isnan(doc.sentences[0].conditional_score)
     with pytest.raises(ValueError, match="not a finite number"):

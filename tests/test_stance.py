@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
 
-from diplolex.tasks.stance.evaluate import model_labels, score_dataset
 from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
 from diplolex.tasks.stance.predict import (
     StanceModel,
@@ -209,13 +209,27 @@ def test_a_few_training_steps_reduce_the_loss(shipped):
 
 
 def test_three_way_datasets_ignore_unrelated_and_scores_are_official():
+    from benchmarks import scoring
+    from benchmarks.registry import stance_model
+
     probs = [
         {"favor": 0.2, "against": 0.1, "neutral": 0.3, "unrelated": 0.4},
         {"favor": 0.5, "against": 0.1, "neutral": 0.1, "unrelated": 0.3},
     ]
-    assert model_labels("emergent-test", probs) == ["neutral", "favor"]
-    assert model_labels("fnc1-competition_test", probs) == ["unrelated", "favor"]
-    fnc = score_dataset("fnc1-competition_test", ["favor", "unrelated"], ["against", "unrelated"])
-    assert fnc["fnc1_relative"] == 40.0
-    sem = score_dataset("semeval2016-test", ["favor", "against", "neutral"], ["favor"] * 3)
-    assert math.isclose(sem["f_avg"], 0.25)
+
+    class FixedStance:
+        def predict_pairs(self, encoder, texts, targets, batch_size, holders):
+            return [StanceResult(max(p, key=p.get), max(p.values()), p) for p in probs]
+
+    analyzer = SimpleNamespace(model=lambda name: FixedStance(), encoder=None, batch_size=2)
+
+    def dataset(corpus):
+        return {"text": ["a", "b"], "target": ["t", "t"], "holder": [None, None],
+                "corpus": [corpus] * 2}  # fmt: skip
+
+    assert stance_model(analyzer, dataset("emergent")) == ["neutral", "favor"]
+    assert stance_model(analyzer, dataset("fnc1")) == ["unrelated", "favor"]
+    fnc = scoring.StanceScorer(("fnc1_relative",), "FNC-1", extra="fnc1")
+    assert fnc.figures(["favor", "unrelated"], ["against", "unrelated"])["fnc1_relative"] == 0.4
+    sem = scoring.StanceScorer(("f_avg",), "F_avg", extra="f_avg")
+    assert math.isclose(sem.figures(["favor", "against", "neutral"], ["favor"] * 3)["f_avg"], 0.25)

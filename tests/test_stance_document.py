@@ -15,10 +15,9 @@ import pytest
 
 from diplolex.encoder import SharedEncoder
 from diplolex.segment import split_sentences
-from diplolex.tasks.stance import StanceResult
 from diplolex.tasks.stance.document import check_targets, document_stances
 from diplolex.tasks.stance.predict import StanceModel
-from diplolex.types import Attribution, Span, Stance
+from diplolex.types import Attribution, Span, Stance, StanceResult
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
 
-TRAINERS = {
-    "conditionality": "diplolex.tasks.conditionality.train",
-    "stance": "diplolex.tasks.stance.adapted",
-    "attribution": "diplolex.tasks.attribution.train",
-}
-"""Each task's training module; it provides ``TrainingSettings`` (a dataclass with ``epochs``
-and ``seed`` fields) and ``train(data_dir, out_dir, settings)``."""
+from diplolex.tasks import TASK_NAMES, task_spec
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -21,7 +14,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="train a task head on the labeled corpora",
         description="Train a task head; the defaults reproduce the shipped weights.",
     )
-    p.add_argument("task", choices=sorted(TRAINERS))
+    p.add_argument("task", choices=sorted(TASK_NAMES))
     p.add_argument(
         "--data",
         default=None,
@@ -42,7 +35,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from diplolex.corpora.paths import resolve_data_dir
 
-    module = importlib.import_module(TRAINERS[args.task])
+    module = task_spec(args.task).trainer_module()
     settings = module.TrainingSettings()
     if args.epochs is not None:
         settings.epochs = args.epochs

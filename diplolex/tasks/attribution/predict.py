@@ -16,16 +16,16 @@ Decoding, in order:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
-from diplolex.encoder import SharedEncoder, length_batches
-from diplolex.persist import TaskModel
+from diplolex.component import Bounds, Run, TaskModel
+from diplolex.encoder import EncodedBatch, SharedEncoder, length_batches
 from diplolex.segment import split_sentences
 from diplolex.spans import clean_span, snap_to_words
 from diplolex.tasks.attribution.model import (
@@ -42,10 +42,10 @@ from diplolex.tasks.attribution.model import (
     window_starts,
 )
 from diplolex.tasks.attribution.resolve import resolve_sources
+from diplolex.types import Attribution, Document, Offsets, Span, span_at
 
-SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "attribution"
-
-Offsets = tuple[int, int]
+CONTEXT_SENTENCES = 16
+"""Sentences of context a cue needs on each side to be read in a long document's chunk."""
 
 
 @dataclass(frozen=True)
@@ -107,11 +107,38 @@ class AttributionModel(TaskModel):
     name = "attribution"
     head_class = AttributionHead
     config_class = AttributionConfig
-    shipped_weights = SHIPPED_WEIGHTS
 
     @property
     def device(self) -> torch.device:
         return next(self.head.parameters()).device
+
+    def read_batch(self, batch: EncodedBatch, texts: list[str]) -> list[SentenceStates]:
+        """Each sentence's word-piece states of a shared-pass batch, kept as float16 on the
+        CPU until its document is read."""
+        out = sentence_states(batch, len(texts))
+        for st in out:
+            st.states = st.states.to(torch.float16).cpu()
+        return out
+
+    def start_document(self, text: str, bounds: Bounds) -> DocumentRelations:
+        """A reader of the document's relations over a bounded buffer of sentence states."""
+        return DocumentRelations(self, text, bounds)
+
+    def annotate(self, doc: Document, found: list[AttributionPrediction], run: Run) -> Document:
+        """``doc`` with its attributions."""
+        text = doc.text
+        attributions = [
+            Attribution(
+                source=span_at(text, 0, a.source),
+                cue=Span.of(text, *a.cue),
+                content=Span.of(text, *a.content),
+                score=round(a.score, 4),
+                resolved_source=span_at(text, 0, a.resolved_source),
+                resolved_score=None if a.resolved_score is None else round(a.resolved_score, 4),
+            )
+            for a in found
+        ]
+        return dataclasses.replace(doc, attributions=attributions)
 
     def predict_texts(
         self, encoder: SharedEncoder, texts: Sequence[str], batch_size: int = 32
@@ -202,6 +229,43 @@ class AttributionModel(TaskModel):
                 if relation is not None:
                     out.append(relation)
         return sorted(out, key=lambda a: a.cue)
+
+
+class DocumentRelations:
+    """Reads one document's relations from its sentences' states, chunk by chunk.
+
+    A short document comes in one chunk and is read whole. For a long one, only the last
+    ``2 * CONTEXT_SENTENCES`` sentences' states of the chunks before are kept: each chunk is
+    read with them, and a relation is taken from the reading in which its cue has at least
+    ``CONTEXT_SENTENCES`` sentences on each side (the document's edges aside), so a quote
+    that runs over a chunk boundary is read whole and memory stays bounded.
+    """
+
+    def __init__(self, model: AttributionModel, text: str, bounds: Bounds) -> None:
+        self.model, self.text, self.bounds = model, text, bounds
+        self.held: list[SentenceStates] = []  # states of bounds[held_from:end]
+        self.held_from = self.end = 0
+        self.taken_until = 0  # relations whose cue starts before this were taken
+        self.found: list[AttributionPrediction] = []
+
+    def add(self, states: list[SentenceStates]) -> None:
+        if not states:
+            return
+        self.held += states
+        self.end += len(states)
+        end, bounds = self.end, self.bounds
+        cut = end if end == len(bounds) else end - CONTEXT_SENTENCES
+        stop = len(self.text) if cut == len(bounds) else bounds[cut][0]
+        held_bounds = bounds[self.held_from : end]
+        for relation in self.model.predict_document(self.text, held_bounds, self.held):
+            if self.taken_until <= relation.cue[0] < stop:
+                self.found.append(relation)
+        self.taken_until = max(self.taken_until, stop)
+        keep_from = max(self.held_from, cut - CONTEXT_SENTENCES)
+        self.held, self.held_from = self.held[keep_from - self.held_from :], keep_from
+
+    def finish(self) -> list[AttributionPrediction]:
+        return self.found
 
 
 @dataclass(frozen=True)

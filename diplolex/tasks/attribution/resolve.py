@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from diplolex.tasks.attribution.predict import AttributionPrediction
 
-Offsets = tuple[int, int]
+from diplolex.types import Offsets
 
 PRONOUN_KIND = {
     "he": "male",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
+from diplolex.component import Run, TaskModel
 from diplolex.encoder import EncodedBatch, SharedEncoder, length_batches
-from diplolex.persist import TaskModel
 from diplolex.spans import (
     bio_to_char_spans,
     clean_span,
@@ -22,11 +22,15 @@ from diplolex.tasks.conditionality.model import (
     ConditionalityConfig,
     ConditionalityHead,
 )
-from diplolex.types import CONDITIONAL_TYPES, ConditionalType
-
-SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "conditionality"
-
-Offsets = tuple[int, int]
+from diplolex.types import (
+    CONDITIONAL_TYPES,
+    Conditional,
+    ConditionalType,
+    Document,
+    Offsets,
+    Sentence,
+    span_at,
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,6 @@ class ConditionalityModel(TaskModel):
     name = "conditionality"
     head_class = ConditionalityHead
     config_class = ConditionalityConfig
-    shipped_weights = SHIPPED_WEIGHTS
 
     def predict_texts(
         self,
@@ -86,8 +89,8 @@ class ConditionalityModel(TaskModel):
         the threshold: for inputs known to be conditional (e.g. SemEval-2020 task 5 subtask 2).
 
         Example:
-            >>> nlp = diplolex.load()
-            >>> nlp.conditionality.predict_texts(nlp.encoder, ["Aid flows if talks resume."])
+            >>> model = diplolex.load().model("conditionality")
+            >>> model.predict_texts(SharedEncoder(), ["Aid flows if talks resume."])
         """
         results: list[SentenceConditionality | None] = [None] * len(texts)
         for idx in length_batches([len(t) for t in texts], batch_size):
@@ -95,6 +98,33 @@ class ConditionalityModel(TaskModel):
             for i, result in zip(idx, self.predict(encoder.encode(chunk), chunk, decode_all)):
                 results[i] = result
         return results  # type: ignore[return-value]
+
+    def read_batch(self, batch: EncodedBatch, texts: list[str]) -> list[SentenceConditionality]:
+        """The analysis of each sentence of a shared-pass batch (:meth:`predict`)."""
+        return self.predict(batch, texts)
+
+    def annotate(self, doc: Document, found: list[SentenceConditionality], run: Run) -> Document:
+        """``doc`` with each sentence's flag and score, and its conditionals, filled in."""
+        sentences, conditionals = [], []
+        for sentence, analysis in zip(doc.sentences, found):
+            sentences.append(
+                Sentence(
+                    sentence.start, sentence.end, sentence.text,
+                    analysis.conditional, round(analysis.score, 4),
+                )
+            )  # fmt: skip
+            for c in analysis.conditionals:
+                conditionals.append(
+                    Conditional(
+                        type=c.type,
+                        type_score=round(c.type_score, 4),
+                        score=round(c.score, 4),
+                        cue=span_at(doc.text, sentence.start, c.cue),
+                        condition=span_at(doc.text, sentence.start, c.condition),
+                        consequence=span_at(doc.text, sentence.start, c.consequence),
+                    )
+                )
+        return dataclasses.replace(doc, sentences=sentences, conditionals=conditionals)
 
     def predict(
         self, batch: EncodedBatch, texts: list[str], decode_all: bool = False

@@ -13,15 +13,11 @@ def stance_card(
     settings,
     dev: dict[str, float],
     epoch: int,
-    test_section: str | None = None,
     adapted: bool = False,
 ) -> str:
-    """Render the card for a head trained with ``settings`` whose epoch ``epoch`` scored ``dev``.
-
-    ``test_section`` (markdown, from :func:`diplolex.tasks.stance.evaluate.figures_markdown`)
-    is appended as the official test figures.
-    """
-    card = ModelCard(
+    """Render the card for a head trained with ``settings`` whose epoch ``epoch`` scored ``dev``
+    (the harness adds its figures: ``python -m benchmarks cards``)."""
+    return ModelCard(
         task="stance",
         summary=(
             "Scores a (text, target) pair: does the text favor, oppose (against), mention "
@@ -76,6 +72,3 @@ def stance_card(
         ],
         settings=dataclasses.asdict(settings),
     ).render()
-    if test_section:
-        card += "\n" + test_section
-    return card

@@ -9,6 +9,7 @@ window is cut into windows and its label probabilities are the **average** over 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -18,16 +19,15 @@ from typing import TYPE_CHECKING, overload
 import torch
 
 from diplolex.adapter import has_adapter, merge_adapter
+from diplolex.component import Run, TaskModel
 from diplolex.encoder import EncodedBatch, SharedEncoder, length_batches
-from diplolex.persist import TaskModel
 from diplolex.segment import split_sentences
-from diplolex.tasks.stance import StanceResult
 from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
+from diplolex.types import Document, StanceResult
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
-SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "stance"
 
 _WORD = re.compile(r"\w+")
 _STOPWORDS = frozenset(
@@ -206,7 +206,7 @@ class StanceModel(TaskModel):
     name = "stance"
     head_class = StanceHead
     config_class = StanceConfig
-    shipped_weights = SHIPPED_WEIGHTS
+    accepts_targets = True
 
     def __init__(self, head: StanceHead, config: StanceConfig) -> None:
         super().__init__(head, config)
@@ -222,6 +222,23 @@ class StanceModel(TaskModel):
             merge_adapter(encoder.model, folder)
             model.encoder = encoder
         return model
+
+    def check_targets(self, targets: Sequence[str]) -> list[str]:
+        """Validate user-given targets (:func:`~diplolex.tasks.stance.document.check_targets`)."""
+        from diplolex.tasks.stance.document import check_targets
+
+        return check_targets(targets)  # type: ignore[return-value]
+
+    def annotate(self, doc: Document, found: object, run: Run) -> Document:
+        """``doc`` with the stances its sentences take towards ``run.targets`` (or towards
+        targets the analysis proposes), holders read from its attributions."""
+        from diplolex.tasks.stance.document import document_stances
+
+        bounds = [(s.start, s.end) for s in doc.sentences]
+        stances = document_stances(
+            doc.text, bounds, doc.attributions, run.targets, self, run.encoder, run.batch_size
+        )
+        return dataclasses.replace(doc, stances=stances)
 
     def probabilities(self, batch: EncodedBatch, n_texts: int) -> torch.Tensor:
         """``[n_texts, labels]`` probabilities of a pair-encoded batch, averaged over windows."""
@@ -251,6 +268,27 @@ class StanceModel(TaskModel):
     ) -> list[str]:
         """Each text reduced to what is read for its target (:func:`select_passage`)."""
         return passages_for(encoder, texts, targets, self.config.passage_tokens)
+
+    def stance(
+        self,
+        encoder: SharedEncoder,
+        text: str | list[str],
+        target: str | list[str],
+        *,
+        holder: str | list[str | None] | None = None,
+        batch_size: int = 32,
+    ) -> StanceResult | list[StanceResult]:
+        """What :func:`stance` and :meth:`diplolex.Analyzer.stance` answer: one result for one
+        text and target, a list for a list of texts (validated here, once)."""
+        single = isinstance(text, str)
+        if single and not isinstance(target, str):
+            raise TypeError(f"a single text takes a single str target, got {type(target).__name__}")
+        texts, targets = check_pairs(text, target)
+        holders = check_holders(holder, len(texts))
+        results = self.predict_pairs(
+            encoder, texts, targets, batch_size=batch_size, holders=holders
+        )
+        return results[0] if single else results
 
     def predict_pairs(
         self,
@@ -347,11 +385,5 @@ def stance(text, target, *, holder=None, batch_size=32, device=None):
         >>> [r.label for r in diplolex.stance(texts, "the ceasefire plan")]
         ['against', 'unrelated']
     """
-    single = isinstance(text, str)
-    if single and not isinstance(target, str):
-        raise TypeError(f"a single text takes a single str target, got {type(target).__name__}")
-    texts, targets = check_pairs(text, target)
-    holders = check_holders(holder, len(texts))
     encoder, model = default_model(device)
-    results = model.predict_pairs(encoder, texts, targets, batch_size=batch_size, holders=holders)
-    return results[0] if single else results
+    return model.stance(encoder, text, target, holder=holder, batch_size=batch_size)

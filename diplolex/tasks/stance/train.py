@@ -49,8 +49,9 @@ from diplolex.training import (
     pad_features,
     seed_everything,
 )
+from diplolex.types import STANCE_PAIR_LABELS
 
-LABELS = ("favor", "against", "neutral", "unrelated")
+LABELS = STANCE_PAIR_LABELS
 
 
 @dataclass
