@@ -17,6 +17,9 @@ Two outputs share that layer:
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -217,9 +220,46 @@ class DocumentTokens:
     starts: list[int]
 
 
-def token_shape(text: str, start: int, end: int) -> int:
-    """The :data:`SHAPES` index of the token ``text[start:end]`` (judged on its whole word)."""
-    piece = text[start:end]
+_ALNUM_RUN = re.compile(r"[^\W_]+")
+"""A maximal run of characters for which ``str.isalnum()`` holds (``\\w`` less ``_``)."""
+
+
+class _AlnumRuns:
+    """The maximal ``isalnum()`` runs around ``text[lo:hi]``, found in one regex pass.
+
+    ``token_shape`` judges a word piece on its whole word; widening each piece to its word
+    character by character costs the word's length per piece, which is quadratic on a long
+    run of letters without spaces (``"中" * 20000``). Here each run is found once, and a
+    piece's word edges are a bisection away.
+    """
+
+    def __init__(self, text: str, lo: int, hi: int) -> None:
+        while lo > 0 and text[lo - 1].isalnum():
+            lo -= 1
+        while hi < len(text) and text[hi].isalnum():
+            hi += 1
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for m in _ALNUM_RUN.finditer(text, lo, hi):
+            self.starts.append(m.start())
+            self.ends.append(m.end())
+
+    def _run(self, i: int) -> int:
+        """The index of the run holding position ``i``, or -1."""
+        k = bisect_right(self.starts, i) - 1
+        return k if k >= 0 and i < self.ends[k] else -1
+
+    def word(self, start: int, end: int) -> tuple[int, int]:
+        """``[start, end)`` widened over the letters and digits on either side."""
+        before, after = self._run(start - 1) if start > 0 else -1, self._run(end)
+        return (
+            self.starts[before] if before >= 0 else start,
+            self.ends[after] if after >= 0 else end,
+        )
+
+
+def _punct_shape(piece: str) -> int | None:
+    """The shape of a piece that does not start with a letter or digit; ``None`` if it does."""
     if not piece:
         return SHAPES.index("other")
     first = piece[0]
@@ -231,13 +271,11 @@ def token_shape(text: str, start: int, end: int) -> int:
         return SHAPES.index("colon")
     if not first.isalnum():
         return SHAPES.index("other")
-    # widen to the whole word, so that word pieces share their word's shape
-    s, e = start, end
-    while s > 0 and text[s - 1].isalnum():
-        s -= 1
-    while e < len(text) and text[e].isalnum():
-        e += 1
-    word = text[s:e]
+    return None
+
+
+def _word_shape(word: str) -> int:
+    """The shape of a whole word that starts with a letter or digit."""
     if any(c.isdigit() for c in word):
         return SHAPES.index("digit")
     letters = [c for c in word if c.isalpha()]
@@ -248,6 +286,30 @@ def token_shape(text: str, start: int, end: int) -> int:
     if all(c.isupper() for c in letters):
         return SHAPES.index("upper")
     return SHAPES.index("capitalised")
+
+
+def token_shapes(text: str, offsets: Sequence[tuple[int, int]]) -> list[int]:
+    """:func:`token_shape` of each ``(start, end)`` in ``offsets``, in time linear in the text
+    they cover: the letter-and-digit runs are found once, and each word's shape is judged
+    once however many pieces it has."""
+    shapes: list[int | None] = [_punct_shape(text[a:b]) for a, b in offsets]
+    words = [ab for ab, shape in zip(offsets, shapes) if shape is None]
+    if not words:
+        return shapes  # type: ignore[return-value]
+    runs = _AlnumRuns(text, min(a for a, _ in words), max(b for _, b in words))
+    judged: dict[tuple[int, int], int] = {}
+    for k, (a, b) in enumerate(offsets):
+        if shapes[k] is None:
+            s, e = runs.word(a, b)
+            if (s, e) not in judged:
+                judged[s, e] = _word_shape(text[s:e])
+            shapes[k] = judged[s, e]
+    return shapes  # type: ignore[return-value]
+
+
+def token_shape(text: str, start: int, end: int) -> int:
+    """The :data:`SHAPES` index of the token ``text[start:end]`` (judged on its whole word)."""
+    return token_shapes(text, [(start, end)])[0]
 
 
 def document_tokens(
@@ -271,7 +333,7 @@ def document_tokens(
         states = sentences[0].states
     else:
         states = torch.zeros(DEFAULT_LAYERS, 0, DEFAULT_HIDDEN)
-    shapes = [token_shape(text, a, b) for a, b in offsets]
+    shapes = token_shapes(text, offsets)
     return DocumentTokens(states, offsets, sentence, shapes, starts)
 
 

@@ -40,13 +40,14 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from diplolex.tasks.stance.predict import content_words
-from diplolex.types import Attribution, Span, Stance
+from diplolex.types import STANCE_LABELS, Attribution, Span, Stance
 
 if TYPE_CHECKING:
     from diplolex.encoder import SharedEncoder
@@ -255,21 +256,118 @@ def _overlaps(a: Span, b: Span) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _holder(text: str, pair: _Pair, attributions: Sequence[Attribution]) -> tuple[str, Span | None]:
-    s, target = pair.sentence, pair.span
-    sourced = []
+def _first_overlapping(
+    intervals: Sequence[tuple[int, int, int]], queries: Sequence[tuple[int, int]]
+) -> list[int | None]:
+    """For each query ``(start, end)``, the least key of the ``(start, end, key)`` intervals
+    that overlap it (``start < query end`` and ``query start < end``, as :func:`_overlaps`);
+    ``None`` where none does.
+
+    All queries at once in O((n + q) log n), n intervals and q queries: the queries in
+    decreasing start; before each, the intervals ending after that start are added (in
+    decreasing end) to a Fenwick tree over the interval starts that keeps the least key of
+    every prefix; the answer is the least key among the added intervals starting before the
+    query's end.
+    """
+    starts = sorted({start for start, _, _ in intervals})
+    none = len(intervals)  # greater than every key that matters: keys are list positions
+    tree = [none] * (len(starts) + 1)
+    by_end = sorted(intervals, key=lambda iv: iv[1], reverse=True)
+    out: list[int | None] = [None] * len(queries)
+    added = 0
+    for q in sorted(range(len(queries)), key=lambda q: queries[q][0], reverse=True):
+        q_start, q_end = queries[q]
+        while added < len(by_end) and by_end[added][1] > q_start:
+            start, _, key = by_end[added]
+            added += 1
+            r = bisect_left(starts, start) + 1
+            while r < len(tree):
+                tree[r] = min(tree[r], key)
+                r += r & -r
+        best, r = none, bisect_left(starts, q_end)  # r: the starts before the query's end
+        while r > 0:
+            best = min(best, tree[r])
+            r -= r & -r
+        out[q] = best if best < none else None
+    return out
+
+
+def _holders(
+    text: str, pairs: Sequence[_Pair], attributions: Sequence[Attribution]
+) -> list[tuple[str, Span | None]]:
+    """The holder of each pair (rule 4 of the module docstring).
+
+    Each attribution rule takes the *first* qualifying attribution with a source, in list
+    order. Rather than reading every attribution for every pair (quadratic in the document's
+    length), the attributions are indexed by offsets once: the first whose content or cue
+    overlaps a target span comes from :func:`_first_overlapping` over all pairs at once; the
+    first whose content covers most of a sentence either contains the whole sentence (again
+    :func:`_first_overlapping`) or has an edge inside it (found by bisection). Results are
+    those of the rule as stated, for any attributions and sentences.
+    """
+    sourced: list[tuple[Attribution, Span]] = []
     for a in attributions:
         source = getattr(a, "resolved_source", None) or a.source
         if source is not None:
             sourced.append((a, Span.of(text, source.start, source.end)))
-    for a, source in sourced:
-        if _overlaps(a.content, target) or _overlaps(a.cue, target):
-            return source.text, source
-    length = len(_sentence_span(text, s).text)
-    for a, source in sourced:
-        covered = min(a.content.end, s.end) - max(a.content.start, s.start)
-        if covered > length / 2:
-            return source.text, source
+    spans = [(p.span.start, p.span.end) for p in pairs]
+    parts = [(a.content.start, a.content.end, k) for k, (a, _) in enumerate(sourced)]
+    parts += [(a.cue.start, a.cue.end, k) for k, (a, _) in enumerate(sourced)]
+    by_span = _first_overlapping(parts, spans) if sourced else [None] * len(pairs)
+    sentences = {id(p.sentence): p.sentence for p, k in zip(pairs, by_span) if k is None}
+    by_sentence = _covering(text, list(sentences.values()), sourced)
+    out: list[tuple[str, Span | None]] = []
+    for pair, k in zip(pairs, by_span):
+        if k is None:
+            k = by_sentence[id(pair.sentence)]
+        if k is not None:
+            source = sourced[k][1]
+            out.append((source.text, source))
+        else:
+            out.append(_subject_holder(pair))
+    return out
+
+
+def _covering(
+    text: str, sentences: Sequence[_Sentence], sourced: Sequence[tuple[Attribution, Span]]
+) -> dict[int, int | None]:
+    """Per sentence (by ``id``), the position in ``sourced`` of the first attribution whose
+    content covers more than half of the sentence (its text without edge spaces and final
+    punctuation), or ``None``."""
+    if not sentences:
+        return {}
+    if not sourced:
+        return {id(s): None for s in sentences}
+    contents = [(a.content.start, a.content.end) for a, _ in sourced]
+    by_start = sorted((start, k) for k, (start, _) in enumerate(contents))
+    by_end = sorted((end, k) for k, (_, end) in enumerate(contents))
+    starts, ends = [start for start, _ in by_start], [end for end, _ in by_end]
+    whole = _first_overlapping(
+        [(start, end, k) for k, (start, end) in enumerate(contents)],
+        [(s.end - 1, s.start + 1) for s in sentences],  # start <= s.start and end >= s.end
+    )
+    out: dict[int, int | None] = {}
+    for s, container in zip(sentences, whole):
+        length = len(_sentence_span(text, s).text)
+
+        def covers(k: int, s: _Sentence = s, length: int = length) -> bool:
+            start, end = contents[k]
+            return min(end, s.end) - max(start, s.start) > length / 2
+
+        # a content holding the whole sentence covers all of it (the first one stands for
+        # them all); one covering part of it has an edge strictly inside the sentence
+        edges = [k for _, k in by_start[bisect_right(starts, s.start) : bisect_left(starts, s.end)]]
+        edges += [k for _, k in by_end[bisect_right(ends, s.start) : bisect_left(ends, s.end)]]
+        found = [k for k in edges if covers(k)]
+        if container is not None and covers(container):
+            found.append(container)
+        out[id(s)] = min(found) if found else None
+    return out
+
+
+def _subject_holder(pair: _Pair) -> tuple[str, Span | None]:
+    """The acting subject of a position-taking verb of the pair's sentence, else the author."""
+    s, target = pair.sentence, pair.span
     verbs = [v for v in s.verbs if v[1] is not None]
     if pair.verb is not None:
         chosen = [v for v in verbs if v[0] == pair.verb]
@@ -292,18 +390,34 @@ def _strip_quotes(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _proposed(text: str, s: _Sentence, attributions: Sequence[Attribution]) -> list[_Pair]:
+class _Contents:
+    """Each attribution's content without its quotation marks, indexed by start once, so that
+    a sentence finds the contents starting in it by bisection instead of reading them all."""
+
+    def __init__(self, text: str, attributions: Sequence[Attribution]) -> None:
+        entries = []
+        for k, a in enumerate(attributions):
+            start, end = _strip_quotes(text, a.content.start, a.content.end)
+            content = Span.of(text, start, end)
+            entries.append((content.start, k, content))
+        entries.sort(key=lambda entry: entry[:2])
+        self._starts = [start for start, _, _ in entries]
+        self._entries = entries
+
+    def starting_in(self, start: int, end: int) -> list[Span]:
+        """The contents starting in ``[start, end)``, in the attributions' order."""
+        found = self._entries[bisect_left(self._starts, start) : bisect_left(self._starts, end)]
+        return [content for _, _, content in sorted(found, key=lambda entry: entry[1])]
+
+
+def _proposed(s: _Sentence, contents: _Contents) -> list[_Pair]:
     pairs: list[_Pair] = []
     seen: set[tuple[int, int]] = set()
     for verb, _, obj in s.verbs:
         if obj is not None and (obj.start, obj.end) not in seen:
             seen.add((obj.start, obj.end))
             pairs.append(_Pair(s, obj.text, obj, verb))
-    for a in attributions:
-        start, end = _strip_quotes(text, a.content.start, a.content.end)
-        content = Span.of(text, start, end)
-        if not s.start <= content.start < s.end:
-            continue
+    for content in contents.starting_in(s.start, s.end):
         if not MIN_CONTENT_WORDS <= len(_WORD.findall(content.text)) <= MAX_CONTENT_WORDS:
             continue
         if (content.start, content.end) not in seen:
@@ -353,15 +467,16 @@ def document_stances(
         if text[start:end].strip()
     ]
     pairs: list[_Pair] = []
+    contents = _Contents(text, attributions) if wanted is None and parsed else None
     for s in parsed:
-        if wanted is None:
-            pairs += _proposed(text, s, attributions)
+        if contents is not None:
+            pairs += _proposed(s, contents)
         else:
             candidates = _candidates(s)
             pairs += [_Pair(s, t, _target_span(text, s, t, candidates), None) for t in wanted]
     if not pairs:
         return []
-    holders = [_holder(text, pair, attributions) for pair in pairs]
+    holders = _holders(text, pairs, attributions)
     results = model.predict_pairs(
         encoder,
         [text[p.sentence.start : p.sentence.end] for p in pairs],
@@ -375,7 +490,7 @@ def document_stances(
         unrelated = probs.get("unrelated", 0.0)
         if unrelated >= 0.5:
             continue
-        label = max(("favor", "against", "neutral"), key=lambda lab: probs.get(lab, 0.0))
+        label = max(STANCE_LABELS, key=lambda lab: probs.get(lab, 0.0))
         score = round(probs[label] / (1.0 - unrelated), 4)
         query = pair.target if wanted is not None else None
         stance = Stance(holder, holder_span, pair.span, label, score, query)  # type: ignore[arg-type]
