@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
+
+from diplolex.encoder import BASE_MODEL_SHA256, DEFAULT_MAX_TOKENS
+
+
+@dataclass
+class HeadConfig:
+    """What every head's ``config.json`` holds: the small transformer layer's shape, the
+    encoder's window, and the SHA-256 of the base model the head was trained on."""
+
+    hidden: int = 384
+    num_layers: int = 7  # hidden states the layer mix reads (embeddings + 6 layers)
+    heads: int = 6
+    ffn: int = 768
+    dropout: float = 0.1
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    base_model_sha256: str = BASE_MODEL_SHA256
 
 
 class ScalarMix(nn.Module):

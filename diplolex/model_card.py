@@ -58,7 +58,8 @@ Training settings:
 |---|---|
 {rows}
 
-Official test-split figures: the harness section at the end of this card (`python -m benchmarks cards`).
+Official test-split figures: the harness section at the end of this card
+(`python -m benchmarks cards`).
 
 ## Limitations
 

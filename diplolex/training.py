@@ -133,6 +133,18 @@ class DevResult(Generic[Scores]):
     scores: Scores
 
 
+@dataclass
+class BaseTrainingSettings:
+    """What every trainer's ``TrainingSettings`` holds (each sets its own defaults, the ones
+    that reproduce its shipped weights); :meth:`Optimisation.of` reads them."""
+
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 5e-4
+    weight_decay: float = 0.01
+    seed: int = 13
+
+
 @dataclass(frozen=True)
 class Optimisation:
     """The optimiser settings every head is trained with (AdamW, linear warm-up)."""
@@ -143,7 +155,7 @@ class Optimisation:
     weight_decay: float
 
     @classmethod
-    def of(cls, settings, items_per_epoch: int) -> Optimisation:
+    def of(cls, settings: BaseTrainingSettings, items_per_epoch: int) -> Optimisation:
         """From a trainer's settings (``epochs``, ``batch_size``, ``learning_rate``,
         ``weight_decay``) and the number of training items an epoch."""
         steps = -(-items_per_epoch // settings.batch_size)

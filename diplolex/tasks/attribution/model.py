@@ -27,12 +27,11 @@ from torch import nn
 
 from diplolex.encoder import BASE_MODEL_SHA256, DEFAULT_MAX_TOKENS, EncodedBatch
 from diplolex.heads import ScalarMix
+from diplolex.types import Offsets
 
 LABELS = ("source", "cue", "content")
 NUM_TAGS = 1 + 2 * len(LABELS)
 POINTERS = ("content_first", "content_last", "source_first", "source_last")
-
-Offsets = tuple[int, int]
 
 # Token shapes, read from the original (cased) text, since the base model is uncased.
 SHAPES = (

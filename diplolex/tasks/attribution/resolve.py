@@ -27,7 +27,7 @@ Everything else (a bare plural such as "officials", "some", a possessive phrase)
 unresolved. ``resolved_score`` is a rule confidence, not a probability: 0.9 for a relative
 pronoun or an embedded first person, 0.8 for a previous source in the same or the previous
 sentence (0.7 further back), 0.6 for a name mention; times 0.75 when a different compatible
-entity is as close. Below 0.4 the source is left unresolved.
+entity is as close (so at least 0.45: a rule that finds an antecedent always resolves).
 """
 
 from __future__ import annotations
@@ -267,7 +267,7 @@ def resolve_sources(
             found = _pronoun(kind, s, sentence, near_sources, near_mentions, genders)
         elif kind == "definite":
             found = _definite(src_text, s, sentence, near_sources, near_mentions)
-        if found is not None and found[1] >= 0.4:
+        if found is not None:
             entity, score = found
             if kind in ("male", "female"):
                 genders.setdefault(entity.key, kind)

@@ -37,18 +37,21 @@ from diplolex.tasks.attribution.model import (
     window_starts,
 )
 from diplolex.tasks.attribution.predict import AttributionModel, encode_documents
-from diplolex.training import DevResult, Optimisation, fit_head, seed_everything
+from diplolex.training import (
+    BaseTrainingSettings,
+    DevResult,
+    Optimisation,
+    fit_head,
+    seed_everything,
+)
 
 
 @dataclass
-class TrainingSettings:
+class TrainingSettings(BaseTrainingSettings):
     """What ``diplolex train attribution`` varies; the defaults reproduce the shipped weights."""
 
-    epochs: int = 10
     batch_size: int = 8  # windows of up to 256 word pieces
     learning_rate: float = 1e-3
-    weight_decay: float = 0.01
-    seed: int = 13
     use_shape: bool = True
     head_layers: int = 1
     max_train_docs: int | None = None  # the first N articles of PolNeAR train (None: all)

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from diplolex.encoder import BASE_MODEL_SHA256, DEFAULT_MAX_TOKENS
-from diplolex.heads import ContextHead, masked_mean
+from diplolex.heads import ContextHead, HeadConfig, masked_mean
 from diplolex.types import CONDITIONAL_TYPES
 
 SPAN_LABELS = ("condition", "consequence")
@@ -16,17 +15,10 @@ CUE_LABELS = ("cue",)
 
 
 @dataclass
-class ConditionalityConfig:
+class ConditionalityConfig(HeadConfig):
     """Hyperparameters and decision settings stored beside the weights as ``config.json``."""
 
-    hidden: int = 384
-    num_layers: int = 7
-    heads: int = 6
-    ffn: int = 768
-    dropout: float = 0.1
     threshold: float = 0.5
-    max_tokens: int = DEFAULT_MAX_TOKENS
-    base_model_sha256: str = BASE_MODEL_SHA256
 
 
 @dataclass

@@ -32,6 +32,7 @@ from diplolex.tasks.conditionality.model import (
 )
 from diplolex.tasks.conditionality.predict import ConditionalityModel
 from diplolex.training import (
+    BaseTrainingSettings,
     DevResult,
     Optimisation,
     WindowFeatures,
@@ -48,14 +49,10 @@ UNKNOWN = -1.0
 
 
 @dataclass
-class TrainingSettings:
+class TrainingSettings(BaseTrainingSettings):
     """What ``diplolex train conditionality`` varies; the defaults reproduce the shipped weights."""
 
     epochs: int = 8
-    batch_size: int = 32
-    learning_rate: float = 5e-4
-    weight_decay: float = 0.01
-    seed: int = 13
     diplocond_repeats: int = 3
     st1_sample_per_epoch: int = 3000
     use_semeval: bool = True

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from diplolex.encoder import BASE_MODEL_SHA256, DEFAULT_MAX_TOKENS, EncodedBatch
-from diplolex.heads import ContextHead, masked_mean
+from diplolex.encoder import EncodedBatch
+from diplolex.heads import ContextHead, HeadConfig, masked_mean
 from diplolex.types import STANCE_PAIR_LABELS
 
 
 @dataclass
-class StanceConfig:
+class StanceConfig(HeadConfig):
     """Hyperparameters and input settings stored beside the weights as ``config.json``.
 
     ``passage_tokens``: a text longer than this many word pieces is reduced to its sentences
@@ -21,15 +21,8 @@ class StanceConfig:
     in training and in prediction alike.
     """
 
-    hidden: int = 384
-    num_layers: int = 7
-    heads: int = 6
-    ffn: int = 768
-    dropout: float = 0.1
-    max_tokens: int = DEFAULT_MAX_TOKENS
     passage_tokens: int = 64
     labels: list[str] = field(default_factory=lambda: list(STANCE_PAIR_LABELS))
-    base_model_sha256: str = BASE_MODEL_SHA256
 
 
 class StanceHead(nn.Module):

@@ -40,6 +40,7 @@ from diplolex.encoder import SharedEncoder
 from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
 from diplolex.tasks.stance.predict import StanceModel, content_words, pair_query, passages_for
 from diplolex.training import (
+    BaseTrainingSettings,
     DevResult,
     Optimisation,
     WindowFeatures,
@@ -55,14 +56,10 @@ LABELS = STANCE_PAIR_LABELS
 
 
 @dataclass
-class TrainingSettings:
+class TrainingSettings(BaseTrainingSettings):
     """What ``diplolex train stance`` varies; the defaults reproduce the shipped weights."""
 
     epochs: int = 2
-    batch_size: int = 32
-    learning_rate: float = 5e-4
-    weight_decay: float = 0.01
-    seed: int = 13
     newsmtsc_pairs: int = 6000
     synthetic_unrelated: int = 1500
     fnc1_per_label: int = 1800
