@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from diplolex.encoder import BASE_MODEL_SHA256, DEFAULT_MAX_TOKENS, EncodedBatch
-from diplolex.heads import ScalarMix
+from diplolex.encoder import EncodedBatch
+from diplolex.heads import HeadConfig, ScalarMix
 from diplolex.types import Offsets
 
 LABELS = ("source", "cue", "content")
@@ -51,15 +51,10 @@ _DASHES = frozenset("-–—―‒")
 
 
 @dataclass
-class AttributionConfig:
+class AttributionConfig(HeadConfig):
     """Hyperparameters stored beside the weights as ``config.json``."""
 
-    hidden: int = 384
-    num_layers: int = 7
-    heads: int = 6
-    ffn: int = 768
     head_layers: int = 1  # transformer layers of the head over each window
-    dropout: float = 0.1
     window_tokens: int = 256
     stride: int = 128
     use_shape: bool = True
@@ -69,8 +64,6 @@ class AttributionConfig:
     max_source_tokens: int = 32  # decoding: longest source, in word pieces
     cue_extend_above: float = 0.3  # decoding: a cue takes in neighbours this cue-probable
     min_cue_score: float = 0.5  # decoding: weaker cues are dropped
-    max_tokens: int = DEFAULT_MAX_TOKENS
-    base_model_sha256: str = BASE_MODEL_SHA256
     labels: list[str] = field(default_factory=lambda: list(LABELS))
 
 
