@@ -231,5 +231,7 @@ def test_three_way_datasets_ignore_unrelated_and_scores_are_official():
     assert stance_model(analyzer, dataset("fnc1")) == ["unrelated", "favor"]
     fnc = scoring.StanceScorer(("fnc1_relative",), "FNC-1", extra="fnc1")
     assert fnc.figures(["favor", "unrelated"], ["against", "unrelated"])["fnc1_relative"] == 0.4
+    names = fnc.figures(["favor"] * 2, ["favor", "against"])
+    assert names["f1_agree"] == 2 / 3 and names["f1_disagree"] == 0.0  # agree is favor
     sem = scoring.StanceScorer(("f_avg",), "F_avg", extra="f_avg")
     assert math.isclose(sem.figures(["favor", "against", "neutral"], ["favor"] * 3)["f_avg"], 0.25)
