@@ -199,7 +199,7 @@ class _NextSentenceAttributions:
         self.buffer_sizes: list[int] = []
 
     def predict_document(self, text, bounds, states):
-        from diplolex.tasks.attribution.predict import AttributionPrediction
+        from diplolex.tasks.attribution.prediction import AttributionPrediction
 
         assert len(states) == len(bounds)
         self.buffer_sizes.append(len(bounds))

@@ -9,14 +9,16 @@ import torch
 
 from diplolex.encoder import SharedEncoder
 from diplolex.tasks.attribution.evaluate import score_attribution
-from diplolex.tasks.attribution.model import (
-    NUM_TAGS,
-    AttributionConfig,
-    AttributionHead,
+from diplolex.tasks.attribution.features import (
     DocumentTokens,
     owner_windows,
     token_shape,
     window_starts,
+)
+from diplolex.tasks.attribution.model import (
+    NUM_TAGS,
+    AttributionConfig,
+    AttributionHead,
 )
 from diplolex.tasks.attribution.predict import (
     AttributionModel,
@@ -187,7 +189,7 @@ def test_two_hundred_cues_in_one_document(model, encoder):
 
 def test_predict_document_from_sentence_states_matches_predict_texts(model, encoder):
     from diplolex.segment import split_sentences
-    from diplolex.tasks.attribution.model import sentence_states
+    from diplolex.tasks.attribution.features import sentence_states
 
     bounds = split_sentences(ARTICLE)
     sentences = [ARTICLE[s:e] for s, e in bounds]

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import torch
 
-from diplolex.tasks.attribution.model import (
+from diplolex.tasks.attribution.features import (
     _DASHES,
     _QUOTES,
     SHAPES,

@@ -111,7 +111,12 @@ def test_train_attribution_writes_weights_that_load_and_predict(polnear_dir, tmp
     )
 
     out, logged = tmp_path / "attribution", []
-    scores = train(polnear_dir, out, TrainingSettings(epochs=10, batch_size=2, learning_rate=3e-3), logged.append)
+    scores = train(
+        polnear_dir,
+        out,
+        TrainingSettings(epochs=10, batch_size=2, learning_rate=3e-3),
+        logged.append,
+    )
     assert scores.documents == 2 and scores.gold_relations == 4
     assert scores.selection_score() > 0.5  # it learnt the two articles it is trained on
     assert any(line.startswith("epoch 10:") for line in logged)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from diplolex import metrics
-from diplolex.tasks.attribution.predict import AttributionPrediction
+from diplolex.tasks.attribution.prediction import AttributionPrediction
 
 ROLES = ("source", "cue", "content")
 

@@ -28,11 +28,7 @@ from diplolex.component import Bounds, Run, TaskModel
 from diplolex.encoder import EncodedBatch, SharedEncoder, length_batches
 from diplolex.segment import split_sentences
 from diplolex.spans import clean_span, snap_to_words
-from diplolex.tasks.attribution.model import (
-    LABELS,
-    NUM_TAGS,
-    AttributionConfig,
-    AttributionHead,
+from diplolex.tasks.attribution.features import (
     DocumentTokens,
     SentenceStates,
     document_tokens,
@@ -41,29 +37,18 @@ from diplolex.tasks.attribution.model import (
     stack_windows,
     window_starts,
 )
+from diplolex.tasks.attribution.model import (
+    LABELS,
+    NUM_TAGS,
+    AttributionConfig,
+    AttributionHead,
+)
+from diplolex.tasks.attribution.prediction import AttributionPrediction
 from diplolex.tasks.attribution.resolve import resolve_sources
 from diplolex.types import Attribution, Document, Offsets, Span, span_at
 
 CONTEXT_SENTENCES = 16
 """Sentences of context a cue needs on each side to be read in a long document's chunk."""
-
-
-@dataclass(frozen=True)
-class AttributionPrediction:
-    """One attribution, with offsets into the document text.
-
-    ``score`` is the mean tag probability of the cue's tokens times the geometric mean of the
-    probabilities of the content's first and last token. ``resolved_source`` is the earlier
-    named mention a pronoun or bare-title source refers to (``None`` when the source is a
-    name, absent, or the resolver is unsure).
-    """
-
-    source: Offsets | None
-    cue: Offsets
-    content: Offsets
-    score: float
-    resolved_source: Offsets | None = None
-    resolved_score: float | None = None
 
 
 def encode_documents(

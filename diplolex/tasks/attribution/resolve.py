@@ -36,11 +36,8 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from diplolex.tasks.attribution.predict import AttributionPrediction
-
+from diplolex.tasks.attribution.prediction import AttributionPrediction
 from diplolex.types import Offsets
 
 PRONOUN_KIND = {

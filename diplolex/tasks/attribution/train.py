@@ -27,14 +27,16 @@ import torch.nn.functional as F
 from diplolex.adapter import copy_adapter, merge_adapter
 from diplolex.encoder import SharedEncoder
 from diplolex.tasks.attribution.evaluate import AttributionScores, score_attribution
-from diplolex.tasks.attribution.model import (
-    LABELS,
-    AttributionConfig,
-    AttributionHead,
+from diplolex.tasks.attribution.features import (
     DocumentTokens,
     stack_windows,
     token_shape,
     window_starts,
+)
+from diplolex.tasks.attribution.model import (
+    LABELS,
+    AttributionConfig,
+    AttributionHead,
 )
 from diplolex.tasks.attribution.predict import AttributionModel, encode_documents
 from diplolex.training import (
