@@ -30,7 +30,7 @@ from diplolex.tasks.attribution.evaluate import AttributionScores, score_attribu
 from diplolex.tasks.attribution.features import (
     DocumentTokens,
     stack_windows,
-    token_shape,
+    token_shapes,
     window_starts,
 )
 from diplolex.tasks.attribution.model import (
@@ -228,7 +228,7 @@ def _rebuild(text: str, states, offsets, sentence) -> DocumentTokens:
     offs = [(int(s), int(e)) for s, e in offsets.tolist()]
     sent = [int(k) for k in sentence.tolist()]
     starts = [1 if t == 0 or sent[t - 1] != sent[t] else 0 for t in range(len(sent))]
-    shapes = [token_shape(text, s, e) for s, e in offs]
+    shapes = token_shapes(text, offs)
     return DocumentTokens(states, offs, sent, shapes, starts)
 
 

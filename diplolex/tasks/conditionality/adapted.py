@@ -176,6 +176,7 @@ def train_adapted(
     minutes = (time.monotonic() - started) / 60
     log(f"saved epoch {epoch} ({minutes:.0f} min, threshold {config.threshold:.2f}): "
         f"dev {scores.summary()}")  # fmt: skip
-    ConditionalityModel(model.head, config).save(out_dir, conditionality_card(settings, scores))
+    card = conditionality_card(settings, scores, adapted=True)
+    ConditionalityModel(model.head, config).save(out_dir, card)
     save_adapter(adapter_state(model.encoder), settings.lora, out_dir)
     return scores

@@ -12,14 +12,22 @@ def _prf(prf) -> str:
     return f"P {prf.precision:.3f} / R {prf.recall:.3f} / F1 {prf.f1:.3f}"
 
 
-def conditionality_card(settings, dev: ConditionalityScores) -> str:
-    """Render the card for a head trained with ``settings`` that scored ``dev``."""
+def conditionality_card(settings, dev: ConditionalityScores, adapted: bool = False) -> str:
+    """Render the card for a head trained with ``settings`` that scored ``dev``; ``adapted``:
+    trained with a LoRA adapter of the shared encoder (saved beside the head)."""
+    encoder = (
+        "The shared encoder carries this folder's LoRA adapter (trained with the head, merged "
+        "into the base weights at load, read by attribution too: its head is trained on the "
+        "same adapted encoder)."
+        if adapted
+        else "The head reads the frozen base encoder."
+    )
     return ModelCard(
         task="conditionality",
         summary=(
             "Decides whether each sentence is conditional, tags each construction's cue, "
             "condition and consequence, and classifies it as offer, threat, demand or "
-            "hypothetical (definition: shared/docs/task-definitions.md, section 1)."
+            "hypothetical (definition: shared/docs/task-definitions.md, section 1). " + encoder
         ),
         training_command=(
             "diplolex train conditionality --data ../shared/data "
@@ -51,8 +59,9 @@ def conditionality_card(settings, dev: ConditionalityScores) -> str:
             "English news text; the base model is uncased.",
             "Type labels are learned from about 700 constructions, most of them hypothetical: "
             "offer and demand are rarer and can be predicted as hypothetical or threat.",
-            "The encoder is frozen: forms rare in training (or-threats, ultimatums, deadlines, "
-            "preconditions, only-restrictions) are often missed; see the per-family recall.",
+            "Forms rare in training (or-threats, ultimatums, deadlines, preconditions, "
+            "only-restrictions, temporal before/until conditions) are often missed; see the "
+            "per-family recall in docs/models/conditionality.md.",
             "A sentence longer than one window (126 word pieces) is cut into windows that are "
             "tagged separately; a condition and consequence in different windows are not paired.",
         ],
