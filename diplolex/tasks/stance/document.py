@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from diplolex.tasks.stance.predict import content_words
+from diplolex.tasks.stance.predict import check_target, content_words
 from diplolex.types import STANCE_LABELS, Attribution, Span, Stance
 
 if TYPE_CHECKING:
@@ -131,13 +131,7 @@ def check_targets(targets: object) -> list[str] | None:
         )
     seen: dict[str, None] = {}
     for i, target in enumerate(targets):
-        if not isinstance(target, str):
-            raise TypeError(f"target {i} is a {type(target).__name__}, not a str")
-        if not target.strip():
-            raise ValueError(
-                f"target {i} is empty or whitespace ({target!r}): name what the stance is "
-                "about, e.g. 'the truce proposal'"
-            )
+        check_target(target, i)
         seen.setdefault(target.strip(), None)
     return list(seen)
 

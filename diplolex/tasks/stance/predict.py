@@ -136,6 +136,19 @@ def pair_query(target: str, holder: str | None = None) -> str:
     return f"{holder.strip()} | {target}"
 
 
+def check_target(target: object, index: int) -> str:
+    """``target`` if it is a non-blank ``str``; a ``TypeError`` or ``ValueError`` naming the
+    ``index``-th target otherwise."""
+    if not isinstance(target, str):
+        raise TypeError(f"target {index} is a {type(target).__name__}, not a str")
+    if not target.strip():
+        raise ValueError(
+            f"target {index} is empty or whitespace ({target!r}): name what the stance is "
+            "about, e.g. 'the truce proposal'"
+        )
+    return target
+
+
 def check_holders(holders: object, count: int) -> list[str | None]:
     """Validate a ``holder`` argument: ``None``, one ``str`` for all texts, or one per text.
 
@@ -185,13 +198,7 @@ def check_pairs(texts: object, targets: object) -> tuple[list[str], list[str]]:
     for i, (text, target) in enumerate(zip(text_list, target_list)):
         if not isinstance(text, str):
             raise TypeError(f"text {i} is a {type(text).__name__}, not a str: decode it first")
-        if not isinstance(target, str):
-            raise TypeError(f"target {i} is a {type(target).__name__}, not a str")
-        if not target.strip():
-            raise ValueError(
-                f"target {i} is empty or whitespace ({target!r}): name what the stance is "
-                "about, e.g. 'the truce proposal'"
-            )
+        check_target(target, i)
     return list(text_list), target_list
 
 
