@@ -47,7 +47,7 @@ TASKS: tuple[TaskSpec, ...] = (
     TaskSpec(
         "conditionality",
         "diplolex.tasks.conditionality.predict:ConditionalityModel",
-        "diplolex.tasks.conditionality.train",
+        "diplolex.tasks.conditionality.adapted",
         reads_shared_pass=True,
     ),
     TaskSpec(

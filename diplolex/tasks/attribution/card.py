@@ -39,6 +39,12 @@ def attribution_card(settings, dev: AttributionScores, epoch: int, minutes: floa
         ),
         training_command=(
             "diplolex train attribution --data ../shared/data --out diplolex/weights/attribution"
+            + (
+                " --encoder-adapter diplolex/weights/conditionality\n# after training "
+                "conditionality (its LoRA adapter of the shared encoder; copied into this folder)"
+                if settings.encoder_adapter
+                else ""
+            )
         ),
         data=[
             "PolNeAR v1.0.0 train split (840 articles, US 2016 election news; months 1-10), "
@@ -59,5 +65,9 @@ def attribution_card(settings, dev: AttributionScores, epoch: int, minutes: floa
             "cue (at least 64 word pieces on each side); one content and one source per cue.",
             "resolved_source is a heuristic with no coreference model.",
         ],
-        settings={k: v for k, v in dataclasses.asdict(settings).items() if k != "cache_dir"},
+        settings={
+            k: v
+            for k, v in dataclasses.asdict(settings).items()
+            if k not in ("cache_dir", "encoder_adapter")
+        },
     ).render()

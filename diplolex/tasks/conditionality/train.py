@@ -12,6 +12,7 @@ Corpora and their roles (see docs/models/conditionality.md):
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class TrainingSettings(BaseTrainingSettings):
     st1_sample_per_epoch: int = 3000
     use_semeval: bool = True
     use_gum: bool = True
+    cue_free_negatives: bool = False  # see cue_free_negatives; sampled with subtask 1
 
 
 @dataclass
@@ -251,10 +253,54 @@ def training_records(
         st1 = load("semeval2020t5-st1-train", True)
     if settings.use_gum:
         fixed += merge_same_text(load("gum-condition-train", True))
+    if settings.cue_free_negatives:
+        st1 += _negatives(data_dir, log)
     dev = load("diplocond-dev")
     fixed, st1 = _without(fixed, held_out, log), _without(st1, held_out, log)
 
     return fixed, st1, dev
+
+
+_ANY_CUE = re.compile(
+    r"\b(?:if|unless|until|till|before|once|when|whenever|after|without|otherwise|or|only|"
+    r"provided|providing|long|case|event|exchange|return|subject|contingent|conditional|"
+    r"conditions?|preconditions?|depend\w*|hinges?|tied|strings|ultimatum|deadline|requir\w*|"
+    r"must|demand\w*|had|were|should|would|could|might|lest|whether|else|face)\b",
+    re.IGNORECASE,
+)
+
+
+def cue_free_negatives(texts: list[str], corpus: str) -> list[dict]:
+    """Negative examples of the sentence flag from other corpora's sentences, where that is
+    safe: a sentence free of every word that could open or mark a condition (:data:`_ANY_CUE`,
+    deliberately wide) states or asks something outright, so it is not conditional and has
+    no construction. DiploCond's negatives are mostly hard ones drawn through cue words;
+    without these the flag can learn that a plain statement of position ("X agreed to sign
+    the deal") is conditional."""
+    unique = dict.fromkeys(t for t in texts if not _ANY_CUE.search(t))
+    return [
+        {"id": f"{corpus}-negative-{k}", "corpus": corpus, "text": text, "conditional": False,
+         "counterfactual": None, "spans_complete": True, "conditionals": []}
+        for k, text in enumerate(unique)
+    ]  # fmt: skip
+
+
+def _negatives(data_dir: Path, log: Callable[[str], None]) -> list[dict]:
+    """Cue-free sentences of DiploStance train (diplomatic statements of position) and
+    NewsMTSC train (news), as negatives; a corpus absent from ``data_dir`` is skipped."""
+    from diplolex.corpora.stance import load_stance
+
+    out = []
+    for name in ("diplostance-train", "newsmtsc-train"):
+        try:
+            texts = list(load_stance(name, data_dir)["text"])
+        except FileNotFoundError as err:
+            log(f"{name}: not in {data_dir}, no negatives from it ({err})")
+            continue
+        found = cue_free_negatives(texts, name.removesuffix("-train"))
+        log(f"{name}: {len(found)} cue-free sentences as negatives")
+        out += found
+    return out
 
 
 def merge_same_text(records: list[dict]) -> list[dict]:
