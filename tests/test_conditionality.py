@@ -8,7 +8,7 @@ from diplolex.tasks.conditionality.evaluate import score_conditionality
 from diplolex.tasks.conditionality.model import ConditionalityConfig, ConditionalityHead
 from diplolex.tasks.conditionality.predict import ConditionalityModel, SentenceConditionality
 from diplolex.tasks.conditionality.train import compute_loss, make_example
-from diplolex.training import encode_texts
+from diplolex.training import WindowFeatures, encode_texts
 
 CONDITIONALS = [
     # (sentence, condition the model must find)
@@ -117,3 +117,22 @@ def test_scorer_counts_sentences_spans_and_types():
     assert scores.consequence_exact.f1 == 0.0
     assert abs(scores.consequence_overlap.f1 - 0.8) < 1e-9
     assert scores.type_accuracy == 0.0 and scores.type_matched == 1
+
+
+def test_cue_free_sentences_become_negatives_with_known_empty_spans():
+    from diplolex.tasks.conditionality.train import cue_free_negatives
+
+    texts = [
+        "Kyiv agreed to sign the grain deal.",
+        "Aid will flow if the talks resume.",
+        "No deal without a ceasefire.",
+        "Kyiv agreed to sign the grain deal.",  # a repeat is taken once
+        "Talks stall until the envoy returns.",
+    ]
+    (negative,) = cue_free_negatives(texts, "diplostance")
+    assert negative["text"] == texts[0] and negative["conditional"] is False
+    assert negative["spans_complete"] and negative["conditionals"] == []
+    offsets = [(0, 4), (5, 11), (12, 14)]
+    example = make_example(negative, WindowFeatures(torch.empty(0, 3, 0), offsets))
+    assert example.conditional == 0.0
+    assert example.span_tags == [0, 0, 0] and example.cue_tags == [0, 0, 0]
