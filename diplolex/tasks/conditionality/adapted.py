@@ -60,6 +60,7 @@ class AdaptedSettings(FrozenSettings):
     diplocond_repeats: int = 2
     st1_sample_per_epoch: int = 1800
     cue_free_negatives: bool = True
+    synthetic_per_family: int = 30
     st2_sample: int = 600
     lora: LoraSettings = field(default_factory=LoraSettings)
 

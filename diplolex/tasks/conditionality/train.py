@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from diplolex import metrics
 from diplolex.encoder import EncodedBatch, SharedEncoder
 from diplolex.spans import char_spans_to_bio
+from diplolex.tasks.conditionality.augment import synthetic_records
 from diplolex.tasks.conditionality.evaluate import ConditionalityScores, score_conditionality
 from diplolex.tasks.conditionality.model import (
     CUE_LABELS,
@@ -59,6 +60,7 @@ class TrainingSettings(BaseTrainingSettings):
     use_semeval: bool = True
     use_gum: bool = True
     cue_free_negatives: bool = False  # see cue_free_negatives; sampled with subtask 1
+    synthetic_per_family: int = 0  # sentences a rare cue family (augment.synthetic_records)
 
 
 @dataclass
@@ -255,6 +257,10 @@ def training_records(
         fixed += merge_same_text(load("gum-condition-train", True))
     if settings.cue_free_negatives:
         st1 += _negatives(data_dir, log)
+    if settings.synthetic_per_family:
+        synthetic = synthetic_records(settings.synthetic_per_family, settings.seed)
+        log(f"diplocond-synthetic: {len(synthetic)} written sentences of rare cue families")
+        fixed += synthetic
     dev = load("diplocond-dev")
     fixed, st1 = _without(fixed, held_out, log), _without(st1, held_out, log)
 
