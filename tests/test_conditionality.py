@@ -136,3 +136,26 @@ def test_cue_free_sentences_become_negatives_with_known_empty_spans():
     example = make_example(negative, WindowFeatures(torch.empty(0, 3, 0), offsets))
     assert example.conditional == 0.0
     assert example.span_tags == [0, 0, 0] and example.cue_tags == [0, 0, 0]
+
+
+def test_synthetic_sentences_cover_the_rare_families_with_exact_spans():
+    from diplolex.tasks.conditionality.augment import FAMILIES, synthetic_records
+
+    records = synthetic_records(4, seed=1)
+    assert records == synthetic_records(4, seed=1)  # the same sentences for a seed
+    assert len({r["text"] for r in records}) == len(records)
+    positives = [r for r in records if r["conditional"]]
+    assert len(positives) == 4 * len(FAMILIES)
+    assert 0 < len(records) - len(positives) <= len(positives)
+    cues = {c["cue"]["text"] for r in positives for c in r["conditionals"]}
+    assert {"ultimatum", "deadline", "as a precondition for", "or", "otherwise"} <= cues
+    for r in records:
+        assert r["spans_complete"] and r["conditional"] == bool(r["conditionals"])
+        for c in r["conditionals"]:
+            assert c["type"] in ("offer", "threat", "demand", "hypothetical")
+            for role in ("cue", "condition", "consequence"):
+                span = c[role]
+                if span is not None:
+                    assert r["text"][span["start"] : span["end"]] == span["text"]
+        example = make_example(r, WindowFeatures(torch.empty(0, 1, 0), [(0, 1)]))
+        assert example.conditional == float(r["conditional"])
