@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, overload
@@ -27,6 +28,12 @@ from diplolex.types import (
 
 if TYPE_CHECKING:
     from diplolex.analyzer import Analyzer
+
+# OpenMP threads that wait by sleeping, not spinning: with a spinning default, two analyzers
+# (or any other job) on the same cores slow each other down several-fold. Read when torch
+# first loads, so it applies only if torch was not imported before diplolex; a value the
+# user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
 __all__ = [
