@@ -33,7 +33,7 @@ from typing import Any
 
 from benchmarks import RESULTS_DIR, provenance
 from benchmarks.run import log_stderr, write_json
-from benchmarks.speed import SPEED_CORPUS
+from benchmarks.speed import SPEED_CORPUS, speech_paragraphs
 
 DEFAULT_SIZES = (100_000, 200_000, 500_000, 1_000_000, 2_000_000)
 """Document sizes in bytes of UTF-8 text."""
@@ -67,25 +67,14 @@ def scaling_text(data_dir: Path, size: int) -> str:
     Raises:
         FileNotFoundError: no ``*.txt`` file under ``<data>/un-general-debates/...``.
     """
-    folder = data_dir / SPEED_CORPUS
-    files = sorted(folder.rglob("*.txt")) if folder.is_dir() else []
-    if not files:
-        raise FileNotFoundError(
-            f"the scaling corpus is missing: no .txt files under {folder} "
-            "(UN General Debate speeches, see the data README)"
-        )
     paragraphs: list[str] = []
     used = 0
-    for path in files:
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            paragraph = line.strip()
-            if not paragraph:
-                continue
-            cost = len(paragraph.encode("utf-8")) + (2 if paragraphs else 0)
-            if used + cost > size:
-                return "\n\n".join(paragraphs)
-            paragraphs.append(paragraph)
-            used += cost
+    for paragraph in speech_paragraphs(data_dir, "scaling"):
+        cost = len(paragraph.encode("utf-8")) + (2 if paragraphs else 0)
+        if used + cost > size:
+            break
+        paragraphs.append(paragraph)
+        used += cost
     return "\n\n".join(paragraphs)
 
 

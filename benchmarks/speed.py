@@ -63,6 +63,26 @@ def base_forward(encoder: Any, texts: list[str]) -> Any:
         ).last_hidden_state
 
 
+def speech_paragraphs(data_dir: Path, purpose: str) -> Iterator[str]:
+    """The non-blank lines (paragraphs) of the UN General Debate speeches, in file order.
+
+    Raises:
+        FileNotFoundError: no ``*.txt`` file under ``<data>/un-general-debates/...`` (the
+            message names ``purpose``, e.g. "speed").
+    """
+    folder = data_dir / SPEED_CORPUS
+    files = sorted(folder.rglob("*.txt")) if folder.is_dir() else []
+    if not files:
+        raise FileNotFoundError(
+            f"the {purpose} corpus is missing: no .txt files under {folder} "
+            "(UN General Debate speeches, see the data README)"
+        )
+    for path in files:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.strip():
+                yield line.strip()
+
+
 def speed_corpus(data_dir: Path, sentences: int) -> tuple[list[str], int, str]:
     """The fixed documents of the speed benchmark.
 
@@ -77,24 +97,11 @@ def speed_corpus(data_dir: Path, sentences: int) -> tuple[list[str], int, str]:
 
     if sentences < 1:
         raise ValueError(f"--sentences must be at least 1, got {sentences}")
-    folder = data_dir / SPEED_CORPUS
-    files = sorted(folder.rglob("*.txt")) if folder.is_dir() else []
-    if not files:
-        raise FileNotFoundError(
-            f"the speed corpus is missing: no .txt files under {folder} "
-            "(UN General Debate speeches, see the data README)"
-        )
     documents: list[str] = []
     count = 0
-    for path in files:
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            paragraph = line.strip()
-            if not paragraph:
-                continue
-            documents.append(paragraph)
-            count += len(split_sentences(paragraph))
-            if count >= sentences:
-                break
+    for paragraph in speech_paragraphs(data_dir, "speed"):
+        documents.append(paragraph)
+        count += len(split_sentences(paragraph))
         if count >= sentences:
             break
     description = (
