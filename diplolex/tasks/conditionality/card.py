@@ -41,6 +41,24 @@ def conditionality_card(settings, dev: ConditionalityScores, adapted: bool = Fal
             f"SemEval-2020 task 5 subtask 1 train: counterfactual label only "
             f"({settings.st1_sample_per_epoch:,} a epoch)",
             "GUM/GDTB condition relations (train documents): condition/consequence spans",
+            *(
+                [
+                    "Cue-free sentences of DiploStance train and NewsMTSC train as negatives of "
+                    "the sentence flag (sampled with subtask 1)"
+                ]
+                if getattr(settings, "cue_free_negatives", False)
+                else []
+            ),
+            *(
+                [
+                    f"Written sentences of the rare cue families (ultimatum, deadline, "
+                    f"precondition, contingent on, hinges on, or face, in exchange for, otherwise), "
+                    f"{settings.synthetic_per_family} a family, and hard negatives "
+                    "(diplolex.tasks.conditionality.augment)"
+                ]
+                if getattr(settings, "synthetic_per_family", 0)
+                else []
+            ),
             "Model selection and the sentence threshold: diplocond dev (both releases, 482)",
         ],
         figures=[
