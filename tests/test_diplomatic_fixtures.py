@@ -18,7 +18,7 @@ def _values(case) -> tuple:
 
 
 def _known_miss(family: str, text: str) -> object:
-    """A family the shipped frozen-encoder model misses (see docs/models/conditionality.md)."""
+    """A family the shipped model misses (see docs/models/conditionality.md)."""
     reason = f"known miss of the shipped model: {family} (rare in training)"
     return pytest.param(family, text, marks=pytest.mark.xfail(strict=True, reason=reason))
 
@@ -29,29 +29,44 @@ CONDITIONAL = [
     ("provided", "Aid convoys may enter the city provided that both sides respect the truce."),
     ("as long as", "Sanctions will stay in place as long as the troops remain in the region."),
     ("without", "Without firm security guarantees, the agreement could collapse within weeks."),
-    _known_miss("otherwise", "The rebels must hand over their weapons by Friday; otherwise "
+    ("otherwise", "The rebels must hand over their weapons by Friday; otherwise "
                 "the offensive will continue."),
-    _known_miss("or face", "Ankara told the militia to withdraw from the town or face "
+    ("or face", "Ankara told the militia to withdraw from the town or face "
                 "military action."),
-    _known_miss("contingent on", "Further loans are contingent on the government adopting the "
+    ("contingent on", "Further loans are contingent on the government adopting the "
                 "new anti-corruption law."),
     ("in exchange for", "The hostages would be freed in exchange for a halt to the air strikes."),
-    _known_miss("before", "The opposition insists that political prisoners be released before "
+    ("before", "The opposition insists that political prisoners be released before "
                 "any election is held."),
     ("until", "There will be no negotiations until the shelling of civilian areas stops."),
     ("once", "Reconstruction funds will flow once a ceasefire holds."),
     _known_miss("only", "The minister said he would only meet the rebel commander in Geneva."),
     ("conditions", "Moscow has set conditions that must be met before it agrees to a truce."),
-    _known_miss("ultimatum", "The alliance issued an ultimatum to the junta to restore "
+    ("ultimatum", "The alliance issued an ultimatum to the junta to restore "
                 "civilian rule."),
-    _known_miss("deadline", "Washington set a deadline for the withdrawal of the foreign "
+    ("deadline", "Washington set a deadline for the withdrawal of the foreign "
                 "fighters."),
-    _known_miss("precondition", "Kyiv demands the withdrawal of the occupying troops as a "
+    ("precondition", "Kyiv demands the withdrawal of the occupying troops as a "
                 "precondition for negotiations."),
     ("requires", "A lasting settlement requires the withdrawal of all foreign forces."),
+    # the rare families again, phrased unlike the written training sentences
+    # (diplolex.tasks.conditionality.augment), which share the style of the lines above
+    ("ultimatum, colon", "Brussels gave the two parties an ultimatum: agree on a budget by "
+     "Monday."),
+    ("deadline, set as", "The president set Friday as the deadline for the opposition to "
+     "respond to his offer."),
+    ("contingent upon", "Whether the embassy reopens is contingent upon a prisoner swap."),
+    _known_miss("or face, imperative", "Hand back the captured vessels or face the "
+                "consequences, the navy warned."),
+    _known_miss("precondition, colon", "Any summit has one precondition: the release of the "
+                "hostages."),
+    _known_miss("given until", "The mediators gave both camps until the end of the week to "
+                "sign the accord."),
 ]  # fmt: skip
 
 NOT_CONDITIONAL = [
+    ("deadline as a date", "The withdrawal deadline passed quietly on Sunday."),
+    ("ultimatum as an event", "The ultimatum expired at midnight and the talks collapsed."),
     ("circumstances", "Humanitarian conditions in the camps have worsened sharply this winter."),
     ("plain absence", "The envoy left the meeting without comment."),
     ("temporal until", "Until last year, the border crossing was open to trade."),

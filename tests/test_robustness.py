@@ -26,7 +26,6 @@ from diplolex.manifest import (
     read_manifest,
     verify_folder,
     verify_weights,
-    write_manifest,
 )
 from diplolex.manifest import main as manifest_main
 from diplolex.segment import split_sentences
@@ -354,15 +353,15 @@ def test_a_tampered_head_config_is_refused_naming_the_file(shipped_copy):
 
 
 def test_an_added_or_tampered_adapter_is_refused(shipped_copy):
-    folder = shipped_copy / "conditionality"
-    (folder / "adapter.json").write_text('{"rank": 8}\n')
-    with pytest.raises(WeightsError, match=r"adapter\.json is not in"):
-        verify_weights(folder, folder)
-    (folder / "adapter.safetensors").write_bytes(b"\x00" * 4096)
-    write_manifest(shipped_copy)  # as after a retrain that ships an adapter
+    folder = shipped_copy / "conditionality"  # ships the shared encoder's adapter
     assert verify_weights(folder, folder) == folder.resolve()
-    _flip_bytes(folder / "adapter.safetensors")
     verify_folder.cache_clear()
+    (folder / "extra_adapter.json").write_text('{"rank": 8}\n')
+    with pytest.raises(WeightsError, match=r"extra_adapter\.json is not in"):
+        verify_weights(folder, folder)
+    (folder / "extra_adapter.json").unlink()
+    verify_folder.cache_clear()
+    _flip_bytes(folder / "adapter.safetensors")
     with pytest.raises(WeightsError, match=r"adapter\.safetensors has SHA-256"):
         verify_weights(folder, folder)
 
