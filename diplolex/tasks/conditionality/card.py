@@ -51,8 +51,9 @@ def conditionality_card(settings, dev: ConditionalityScores, adapted: bool = Fal
             ),
             *(
                 [
-                    f"Written sentences of the rare cue families (ultimatum, deadline, "
-                    f"precondition, contingent on, hinges on, or face, in exchange for, otherwise), "
+                    "Written sentences of the rare cue families (ultimatum, deadline, "
+                    "precondition, contingent on, hinges on, or face, in exchange for, "
+                    "otherwise), "
                     f"{settings.synthetic_per_family} a family, and hard negatives "
                     "(diplolex.tasks.conditionality.augment)"
                 ]
