@@ -139,11 +139,6 @@ def test_attitude_verbs_are_cues_with_their_holder_as_source(model, encoder, tex
     assert r.content[0] >= r.cue[1]  # the attitude's object follows its verb
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known miss: with a long title-and-name source the tagger reads 'denied ...' as "
-    "content (cue probability 0.40, below min_cue_score 0.5); 'Ivan Petrov denied ...' works",
-)
 def test_denial_after_a_titled_name(model, encoder):
     text = "Kremlin spokesman Ivan Petrov denied that troops had crossed the river."
     (relations,) = model.predict_texts(encoder, [text])

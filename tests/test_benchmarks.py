@@ -171,6 +171,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
 
+    from diplolex.adapter import copy_adapter, has_adapter
     from diplolex.tasks.conditionality.model import ConditionalityConfig, ConditionalityHead
     from diplolex.tasks.conditionality.predict import ConditionalityModel
 
@@ -178,6 +179,9 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = ConditionalityConfig()
     folder = tmp_path_factory.mktemp("weights")
     ConditionalityModel(ConditionalityHead(config), config).save(folder, "random test head")
+    shipped = ConditionalityModel.shipped_weights
+    if has_adapter(shipped):  # a head on the shipped shared encoder, as attribution reads it
+        copy_adapter(shipped, folder)
     return folder
 
 
