@@ -84,6 +84,23 @@ def weights_info(task: str, directory: Path | None) -> dict[str, Any]:
     }
 
 
+def result_file(
+    kind: str, command: str, data_dir: Path, created: str, results: list | None = None
+) -> dict[str, Any]:
+    """The envelope of a result file: ``kind`` (run, speed, scaling), the command, the data
+    folder, the creation time, the results, and what was skipped or failed."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": kind,
+        "command": command,
+        "data_dir": str(data_dir),
+        "created": created,
+        "results": [] if results is None else results,
+        "skipped": [],
+        "errors": [],
+    }
+
+
 def header(benchmark: str, command: str, **extra: Any) -> dict[str, Any]:
     """The fields every result carries besides its own figures."""
     return {

@@ -112,16 +112,7 @@ def run_benchmarks(
         resamples=resamples,
         batch_size=batch_size,
     )
-    content: dict[str, Any] = {
-        "schema_version": provenance.SCHEMA_VERSION,
-        "kind": "run",
-        "command": command,
-        "data_dir": str(data_dir),
-        "created": head["date"],
-        "results": [],
-        "skipped": [],
-        "errors": [],
-    }
+    content = provenance.result_file("run", command, data_dir, head["date"])
     log(f"benchmarks: {len(entries)} benchmark(s), data from {data_dir}")
     for number, entry in enumerate(entries, 1):
         prefix = f"[{number}/{len(entries)}] {entry.label}"

@@ -287,16 +287,7 @@ def run_scaling(
             **head,
         }
     ]
-    content = {
-        "schema_version": provenance.SCHEMA_VERSION,
-        "kind": "scaling",
-        "command": command,
-        "data_dir": str(data_dir),
-        "created": head["date"],
-        "results": results,
-        "skipped": [],
-        "errors": [],
-    }
+    content = provenance.result_file("scaling", command, data_dir, head["date"], results)
     path = write_json(out or RESULTS_DIR / "scaling.json", content)
     drawn = plot(rows, path.with_suffix(".png")) if rows else None
     print(table(rows))

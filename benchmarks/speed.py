@@ -368,16 +368,7 @@ def run_speed(
         "seconds": round(time.perf_counter() - started, 3),
     }
     add("summary", "all", summary)
-    content = {
-        "schema_version": provenance.SCHEMA_VERSION,
-        "kind": "speed",
-        "command": command,
-        "data_dir": str(data_dir),
-        "created": head["date"],
-        "results": results,
-        "skipped": [],
-        "errors": [],
-    }
+    content = provenance.result_file("speed", command, data_dir, head["date"], results)
     path = write_json(out or default_output("speed"), content)
     ratio = summary["ratio_to_base"]
     log(f"speed: analyze/base {ratio} (goal < {GOAL_RATIO_TO_BASE}); wrote {path}")
