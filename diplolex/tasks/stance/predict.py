@@ -286,21 +286,17 @@ class StanceModel(TaskModel):
         batch_size: int = 32,
     ) -> StanceResult | list[StanceResult]:
         """What :func:`stance` and :meth:`diplolex.Analyzer.stance` answer: one result for one
-        text and target, a list for a list of texts (validated here, once)."""
+        text and target, a list for a list of texts (validated once, by :meth:`predict_pairs`)."""
         single = isinstance(text, str)
         if single and not isinstance(target, str):
             raise TypeError(f"a single text takes a single str target, got {type(target).__name__}")
-        texts, targets = check_pairs(text, target)
-        holders = check_holders(holder, len(texts))
-        results = self.predict_pairs(
-            encoder, texts, targets, batch_size=batch_size, holders=holders
-        )
+        results = self.predict_pairs(encoder, text, target, batch_size=batch_size, holders=holder)
         return results[0] if single else results
 
     def predict_pairs(
         self,
         encoder: SharedEncoder,
-        texts: Sequence[str],
+        texts: Sequence[str] | str,
         targets: Sequence[str] | str,
         batch_size: int = 32,
         holders: Sequence[str | None] | str | None = None,
@@ -316,7 +312,7 @@ class StanceModel(TaskModel):
             >>> model = StanceModel.load()
             >>> model.predict_pairs(SharedEncoder(), ["Iran rejected the deal."], "the deal")
         """
-        texts, targets = check_pairs(list(texts), targets)
+        texts, targets = check_pairs(texts, targets)
         holder_list = check_holders(holders, len(texts))
         encoder = self.encoder or encoder
         results: list[StanceResult | None] = [None] * len(texts)
