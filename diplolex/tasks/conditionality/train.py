@@ -235,10 +235,13 @@ def training_records(
     line when absent from ``data_dir``.
     """
     from diplolex.corpora.conditionality import load_conditionality
+    from diplolex.corpora.stance import load_stance
 
-    def load(name: str, optional: bool = False) -> list[dict]:
+    def load(
+        name: str, optional: bool = False, loader: Callable = load_conditionality
+    ) -> list[dict]:
         try:
-            records = list(load_conditionality(name, data_dir))
+            records = list(loader(name, data_dir))
         except FileNotFoundError as err:
             if not optional:
                 raise
@@ -255,8 +258,12 @@ def training_records(
         st1 = load("semeval2020t5-st1-train", True)
     if settings.use_gum:
         fixed += merge_same_text(load("gum-condition-train", True))
-    if settings.cue_free_negatives:
-        st1 += _negatives(data_dir, log)
+    if settings.cue_free_negatives:  # statements of position (DiploStance) and news
+        for name in ("diplostance-train", "newsmtsc-train"):
+            texts = [r["text"] for r in load(name, True, load_stance)]
+            negatives = cue_free_negatives(texts, name.removesuffix("-train"))
+            log(f"  {len(negatives)} cue-free sentences of them as negatives")
+            st1 += negatives
     if settings.synthetic_per_family:
         synthetic = synthetic_records(settings.synthetic_per_family, settings.seed)
         log(f"diplocond-synthetic: {len(synthetic)} written sentences of rare cue families")
@@ -289,24 +296,6 @@ def cue_free_negatives(texts: list[str], corpus: str) -> list[dict]:
          "counterfactual": None, "spans_complete": True, "conditionals": []}
         for k, text in enumerate(unique)
     ]  # fmt: skip
-
-
-def _negatives(data_dir: Path, log: Callable[[str], None]) -> list[dict]:
-    """Cue-free sentences of DiploStance train (diplomatic statements of position) and
-    NewsMTSC train (news), as negatives; a corpus absent from ``data_dir`` is skipped."""
-    from diplolex.corpora.stance import load_stance
-
-    out = []
-    for name in ("diplostance-train", "newsmtsc-train"):
-        try:
-            texts = list(load_stance(name, data_dir)["text"])
-        except FileNotFoundError as err:
-            log(f"{name}: not in {data_dir}, no negatives from it ({err})")
-            continue
-        found = cue_free_negatives(texts, name.removesuffix("-train"))
-        log(f"{name}: {len(found)} cue-free sentences as negatives")
-        out += found
-    return out
 
 
 def merge_same_text(records: list[dict]) -> list[dict]:
