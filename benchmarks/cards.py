@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import load_results
+from benchmarks.report import format_figure, load_results
 from diplolex.manifest import WEIGHTS_ROOT
 from diplolex.tasks import TASK_NAMES
 
@@ -37,11 +37,7 @@ def latest_accuracy(files: Sequence[Path]) -> list[dict[str, Any]]:
 
 
 def _value(result: dict[str, Any], figure: str) -> str:
-    value = result["figures"].get(figure)
-    if value is None:
-        return "—"
-    ci = (result.get("ci95") or {}).get(figure)
-    return f"{value:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+    return format_figure(result["figures"].get(figure), (result.get("ci95") or {}).get(figure))
 
 
 def card_section(task: str, results: list[dict[str, Any]]) -> str | None:

@@ -44,7 +44,9 @@ def system_label(result: dict[str, Any]) -> str:
     return f"{result['system']} ({Path(model['path']).name} {str(model.get('sha256'))[:7]})"
 
 
-def _fmt(value: Any, ci: Sequence[float] | None = None) -> str:
+def format_figure(value: Any, ci: Sequence[float] | None = None) -> str:
+    """A figure as the report and the cards show it: 3 decimals, its 95% interval in brackets
+    when given, ``—`` when absent."""
     if value is None:
         return "—"
     if isinstance(value, bool) or not isinstance(value, float):
@@ -148,7 +150,7 @@ def _accuracy_sections(results: dict, skipped: dict, order: list) -> list[str]:
                     cells.append(_reason(reasons, column))
                 else:
                     value = result["figures"].get(figure)
-                    cells.append(_fmt(value, result["ci95"].get(figure)))
+                    cells.append(format_figure(value, result["ci95"].get(figure)))
             rows.append([key[0], key[1], any_result["split"], str(any_result["n"]), figure, *cells])
     lines += _table(["analysis", "dataset", "split", "n", "figure", *columns], rows)
     lines.append("")
@@ -169,7 +171,7 @@ def _accuracy_sections(results: dict, skipped: dict, order: list) -> list[str]:
         for name in names:
             figures += [f for f in by_system[name]["figures"] if f not in figures]
         rows = [
-            [figure, *(_fmt(by_system[n]["figures"].get(figure)) for n in names)]
+            [figure, *(format_figure(by_system[n]["figures"].get(figure)) for n in names)]
             for figure in figures
         ]
         lines += _table(["figure", *names], rows)
@@ -222,7 +224,7 @@ def _speed_section(content: dict[str, Any]) -> list[str]:
         [
             r["system"],
             r["task"],
-            _fmt(r["figures"]["seconds"]),
+            format_figure(r["figures"]["seconds"]),
             f"{r['figures']['sentences_per_s']:.1f}",
             f"{r['figures']['documents_per_s']:.1f}",
             r.get("note") or "",
@@ -250,7 +252,7 @@ def _speed_rows(s: dict[str, Any]) -> list[list[str]]:
         "threads": "CPU threads",
         "batch_size": "batch size",
     }
-    return [[label, _fmt(s.get(key))] for key, label in labels.items()]
+    return [[label, format_figure(s.get(key))] for key, label in labels.items()]
 
 
 def _runs_section(contents: list[dict[str, Any]]) -> list[str]:
