@@ -222,17 +222,18 @@ class Analyzer:
     def _read_sentences(self, sentences: list[str]) -> dict[str, list]:
         """One encoder pass per batch of similar-length sentences; every analysis that reads
         the shared pass turns it into one output per sentence (``[]`` for the others)."""
+        shared = self._shared
         outputs: dict[str, list] = {name: [] for name in self.models}
-        for model in self._shared:
+        for model in shared:
             outputs[model.name] = [None] * len(sentences)
-        if not self._shared:
+        if not shared:
             return outputs
         from diplolex.encoder import length_batches
 
         for idx in length_batches([len(s) for s in sentences], self.batch_size):
             texts = [sentences[i] for i in idx]
             batch = self.encoder.encode(texts)
-            for model in self._shared:
+            for model in shared:
                 for i, output in zip(idx, model.read_batch(batch, texts)):
                     outputs[model.name][i] = output
         return outputs
