@@ -27,7 +27,7 @@ from diplolex.adapter import (
 )
 from diplolex.encoder import EncodedBatch, SharedEncoder
 from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
-from diplolex.tasks.stance.predict import StanceModel, pair_query, passages_for
+from diplolex.tasks.stance.predict import StanceModel, mark_pair, pair_query, passages_for
 from diplolex.tasks.stance.train import (
     LABELS,
     _summary,
@@ -46,7 +46,7 @@ class AdaptedSettings(FrozenSettings):
     forward and backward pass, and DiploStance is what the adapter is for.
     """
 
-    epochs: int = 3
+    epochs: int = 4
     batch_size: int = 16
     learning_rate: float = 3e-4
     newsmtsc_pairs: int = 1000
@@ -55,7 +55,8 @@ class AdaptedSettings(FrozenSettings):
     fnc1_dev_per_label: int = 40
     semeval_pairs: int = 300
     emergent_pairs: int | None = 300
-    diplostance_repeats: int = 2
+    diplostance_repeats: int = 3
+    span_markers: bool = True
     lora: LoraSettings = field(default_factory=LoraSettings)
 
 
@@ -123,6 +124,8 @@ def to_inputs(encoder: SharedEncoder, records: Sequence[dict], config: StanceCon
     passages = passages_for(
         encoder, [r["text"] for r in records], [r["target"] for r in records], config.passage_tokens
     )
+    if config.span_markers:
+        passages = [mark_pair(p, r["target"], r.get("holder")) for p, r in zip(passages, records)]
     return [
         PairInput(p, pair_query(r["target"], r.get("holder")), LABELS.index(r["label"]),
                   r.get("weight", 1.0))
@@ -144,7 +147,7 @@ def train_adapted(
 
     settings = settings or AdaptedSettings()
     rng = seed_everything(settings.seed)
-    config = StanceConfig()
+    config = StanceConfig(span_markers=settings.span_markers)
     encoder = SharedEncoder(max_tokens=config.max_tokens)
     train, dev = build_pairs(data_dir, settings, rng, log)
     train_inputs = to_inputs(encoder, train, config)

@@ -18,10 +18,12 @@ class StanceConfig(HeadConfig):
 
     ``passage_tokens``: a text longer than this many word pieces is reduced to its sentences
     most related to the target (see :func:`diplolex.tasks.stance.predict.select_passage`),
-    in training and in prediction alike.
+    in training and in prediction alike. ``span_markers``: the target's and the holder's
+    mentions are marked in the passage (:func:`diplolex.tasks.stance.predict.mark_pair`).
     """
 
     passage_tokens: int = 64
+    span_markers: bool = False
     labels: list[str] = field(default_factory=lambda: list(STANCE_PAIR_LABELS))
 
 

@@ -136,6 +136,45 @@ def pair_query(target: str, holder: str | None = None) -> str:
     return f"{holder.strip()} | {target}"
 
 
+TARGET_MARKS = ("«", "»")
+HOLDER_MARKS = ("{", "}")
+
+
+def _occurrence(text: str, phrase: str) -> tuple[int, int] | None:
+    """The first case-insensitive whole-word occurrence of ``phrase`` in ``text``."""
+    phrase = phrase.strip()
+    if not phrase:
+        return None
+    found = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, re.IGNORECASE)
+    return found.span() if found else None
+
+
+def mark_pair(passage: str, target: str, holder: str | None = None) -> str:
+    """``passage`` with the target's first occurrence between ``« »`` and the named holder's
+    first occurrence between ``{ }``, so the model knows which mention is which.
+
+    A phrase that does not occur (or a holder overlapping the target) is left unmarked;
+    ``None`` and ``"author"`` name no holder.
+
+    Example:
+        >>> mark_pair("Kyiv rejected the truce, Moscow welcomed it.", "the truce", "Moscow")
+        'Kyiv rejected « the truce », { Moscow } welcomed it.'
+    """
+    spans = []
+    target_at = _occurrence(passage, target)
+    if target_at:
+        spans.append((target_at, TARGET_MARKS))
+    if holder is not None and holder != AUTHOR:
+        holder_at = _occurrence(passage, holder)
+        if holder_at and not (
+            target_at and holder_at[0] < target_at[1] and target_at[0] < holder_at[1]
+        ):
+            spans.append((holder_at, HOLDER_MARKS))
+    for (start, end), (left, right) in sorted(spans, reverse=True):
+        passage = f"{passage[:start]}{left} {passage[start:end]} {right}{passage[end:]}"
+    return passage
+
+
 def check_target(target: object, index: int) -> str:
     """``target`` if it is a non-blank ``str``; a ``TypeError`` or ``ValueError`` naming the
     ``index``-th target otherwise."""
@@ -326,6 +365,8 @@ class StanceModel(TaskModel):
                 probs[unrelated] = 1.0
                 results[i] = self.result(probs)
         passages = self.passages(encoder, [texts[i] for i in live], [targets[i] for i in live])
+        if self.config.span_markers:
+            passages = [mark_pair(p, targets[i], holder_list[i]) for p, i in zip(passages, live)]
         queries = [pair_query(targets[i], holder_list[i]) for i in live]
         sizes = [len(passages[k]) + len(queries[k]) for k in range(len(live))]
         for chunk in length_batches(sizes, batch_size):
