@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import torch
 
+from benchmarks.calibration import random_code_points
 from diplolex.tasks.conditionality.evaluate import score_conditionality
 from diplolex.tasks.conditionality.model import ConditionalityConfig, ConditionalityHead
 from diplolex.tasks.conditionality.predict import ConditionalityModel, SentenceConditionality
@@ -42,6 +45,38 @@ def test_clear_non_conditionals_are_not_flagged(nlp):
         doc = nlp(sentence)
         assert not doc.sentences[0].conditional, sentence
         assert doc.conditionals == []
+
+
+def test_random_code_points_are_not_flagged(nlp):
+    texts = random_code_points(random.Random(7), 100)
+    results = nlp.model("conditionality").predict_texts(nlp.encoder, texts)
+    assert sum(r.conditional for r in results) <= 2
+
+
+def test_a_sentence_above_the_threshold_without_a_construction_is_not_flagged(nlp):
+    model = nlp.model("conditionality")
+    head = model.head
+
+    class SureButSpanless(torch.nn.Module):
+        """The real head, with the sentence score forced high and every tag forced to O."""
+
+        def forward(self, *args):
+            out = head(*args)
+            out.conditional_logit = torch.full_like(out.conditional_logit, 10.0)
+            for logits in (out.span_logits, out.cue_logits):
+                logits[..., 0] = 100.0
+            return out
+
+        def type_logits(self, *args):
+            return head.type_logits(*args)
+
+    texts = ["Aid will flow if the talks resume.", "The envoy arrived on Monday."]
+    model.head = SureButSpanless()
+    try:
+        results = model.predict_texts(nlp.encoder, texts)
+    finally:
+        model.head = head
+    assert all(r.score > 0.99 and not r.conditional and not r.conditionals for r in results)
 
 
 def test_consequence_leaves_out_the_reporting_frame(nlp):

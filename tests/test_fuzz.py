@@ -111,6 +111,9 @@ def check_document(doc, text: str) -> None:
     for c in doc.conditionals:
         assert c.type in CONDITIONAL_TYPES
         assert 0.0 <= c.score <= 1.0 and 0.0 <= c.type_score <= 1.0
+    for s in doc.sentences:  # a flag always comes with a construction inside its sentence
+        if s.conditional:
+            assert any(s.start <= c.condition.start < s.end for c in doc.conditionals), s
     for a in doc.attributions:
         assert 0.0 <= a.score <= 1.0
     for st_ in doc.stances:

@@ -129,7 +129,12 @@ class ConditionalityModel(TaskModel):
     def predict(
         self, batch: EncodedBatch, texts: list[str], decode_all: bool = False
     ) -> list[SentenceConditionality]:
-        """Analyse every text of ``batch`` (``texts`` are the encoded texts, in order)."""
+        """Analyse every text of ``batch`` (``texts`` are the encoded texts, in order).
+
+        A sentence is flagged ``conditional`` when its score reaches the threshold **and** a
+        construction (a condition span) is decoded in it: a flag always comes with at least
+        one conditional. The score stays the sentence head's probability.
+        """
         word_mask = batch.word_mask().to(batch.attention_mask.device)
         with torch.inference_mode():
             out = self.head(batch.hidden_states, batch.attention_mask, word_mask)
@@ -142,7 +147,7 @@ class ConditionalityModel(TaskModel):
         for w, i in enumerate(batch.text_index):
             windows_of.setdefault(i, []).append(w)
 
-        results: list[SentenceConditionality] = []
+        scores: list[tuple[float, float]] = []
         pending: list[tuple[int, Offsets, Offsets | None, int, float, Offsets | None]] = []
         for i, text in enumerate(texts):
             windows = windows_of.get(i, [])
@@ -158,10 +163,13 @@ class ConditionalityModel(TaskModel):
                 for condition, consequence, cond_score, cue in _decode_constructions(text, tokens):
                     window = _window_of(tokens, condition)
                     pending.append((i, condition, consequence, window, cond_score, cue))
-            results.append(
-                SentenceConditionality(score >= self.config.threshold, score, cf_score, [])
-            )
+            scores.append((score, cf_score))
 
+        decoded = {p[0] for p in pending}
+        results = [
+            SentenceConditionality(score >= self.config.threshold and i in decoded, score, cf, [])
+            for i, (score, cf) in enumerate(scores)
+        ]
         for (i, condition, consequence, _, cond_score, cue), (label, p) in zip(
             pending, self._types(out.states, batch, word_mask, pending)
         ):
