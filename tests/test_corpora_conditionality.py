@@ -457,6 +457,9 @@ def test_real_diplocond_dev_and_semeval_st2_test() -> None:
     assert (len(v1), len(v2)) == (241, 241)
     assert sorted([*v1["id"], *v2["id"]]) == sorted(dev["id"])
     assert all(r["spans_complete"] for r in dev)
+    train_v2 = load_conditionality("diplocond-train-v2", SHARED_DATA)
+    assert len(train_v2) == 1764  # of train's 3,005
+    assert set(train_v2["id"]) < set(load_conditionality("diplocond-train", SHARED_DATA)["id"])
     st2 = load_conditionality("semeval2020t5-st2-test", SHARED_DATA)
     assert len(st2) == 1950
     assert all(r["counterfactual"] for r in st2)

@@ -483,6 +483,7 @@ def read_gum_condition_relations(data_dir: str | Path, split: str) -> Dataset:
 
 CONDITIONALITY_CORPORA: tuple[str, ...] = (
     "diplocond-train",
+    "diplocond-train-v2",
     "diplocond-dev",
     "diplocond-dev-v1",
     "diplocond-dev-v2",
@@ -520,8 +521,9 @@ def load_conditionality(name: str, data_dir: str | Path | None = None) -> Datase
             f"unknown conditionality corpus {name!r}; expected one of {CONDITIONALITY_CORPORA}"
         )
     root = resolve_data_dir(data_dir)
-    if name.startswith("diplocond-dev-"):
-        return read_diplocond(root / "diplocond" / "dev.jsonl", release=name.rpartition("-")[2])
+    if name.startswith(("diplocond-train-", "diplocond-dev-")):
+        split, release = name.split("-")[1:]
+        return read_diplocond(root / "diplocond" / f"{split}.jsonl", release=release)
     corpus, _, split = name.rpartition("-")
     if corpus == "diplocond":
         return read_diplocond(root / "diplocond" / f"{split}.jsonl")

@@ -58,9 +58,10 @@ class AdaptedSettings(FrozenSettings):
     batch_size: int = 16
     learning_rate: float = 4e-4
     diplocond_repeats: int = 2
+    diplocond_v2_extra: int = 2
     st1_sample_per_epoch: int = 1800
     cue_free_negatives: bool = True
-    synthetic_per_family: int = 30
+    synthetic_per_family: int = 50
     st2_sample: int = 600
     lora: LoraSettings = field(default_factory=LoraSettings)
 

@@ -56,6 +56,7 @@ class TrainingSettings(BaseTrainingSettings):
 
     epochs: int = 8
     diplocond_repeats: int = 3
+    diplocond_v2_extra: int = 0  # further repeats of DiploCond's release v2 (diplomatic forms)
     st1_sample_per_epoch: int = 3000
     use_semeval: bool = True
     use_gum: bool = True
@@ -252,6 +253,8 @@ def training_records(
 
     held_out = _evaluation_texts(data_dir)
     fixed = load("diplocond-train") * settings.diplocond_repeats
+    if settings.diplocond_v2_extra:
+        fixed += load("diplocond-train-v2") * settings.diplocond_v2_extra
     st1: list[dict] = []
     if settings.use_semeval:
         fixed += [r for r in load("semeval2020t5-st2-train", True) if r["conditional"]]
