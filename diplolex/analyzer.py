@@ -197,13 +197,20 @@ class Analyzer:
     def _run(self, pending: list[_Pending], run: Run) -> Iterator[Document]:
         """Short documents: their sentences go through the shared pass together."""
         outputs = self._read_sentences([p.text[s:e] for p in pending for s, e in p.bounds])
+        found: dict[str, list] = {name: [] for name in self.models}
         position = 0
         for p in pending:
-            readers = self._readers(p.text, p.bounds)
-            for name, reader in readers.items():
+            for name, reader in self._readers(p.text, p.bounds).items():
                 reader.add(outputs[name][position : position + len(p.bounds)])
-            yield self._annotate(p.text, p.bounds, readers, run)
+                found[name].append(reader.finish())
             position += len(p.bounds)
+        docs = [
+            Document(text=p.text, sentences=[Sentence(s, e, p.text[s:e]) for s, e in p.bounds])
+            for p in pending
+        ]
+        for name, model in self.models.items():
+            docs = model.annotate_many(docs, found[name], run)
+        yield from docs
 
     def _run_long(self, text: str, bounds: list[tuple[int, int]], run: Run) -> Document:
         """A document of many sentences: read chunk by chunk, each analysis' reader keeping
@@ -230,7 +237,7 @@ class Analyzer:
             return outputs
         from diplolex.encoder import length_batches
 
-        for idx in length_batches([len(s) for s in sentences], self.batch_size):
+        for idx in length_batches(self.encoder.piece_counts(sentences), self.batch_size):
             texts = [sentences[i] for i in idx]
             batch = self.encoder.encode(texts)
             for model in shared:

@@ -120,6 +120,11 @@ class TaskModel:
         gathered for the document."""
         raise NotImplementedError
 
+    def annotate_many(self, docs: list[Document], found: list[Any], run: Run) -> list[Document]:
+        """:meth:`annotate` of documents read together; an analysis with a pass of its own
+        overrides it to batch that pass across the documents."""
+        return [self.annotate(doc, f, run) for doc, f in zip(docs, found)]
+
     def check_targets(self, targets: Sequence[str]) -> list[str]:
         """Validate user-given targets (analyses with ``accepts_targets``)."""
         raise NotImplementedError(f"{self.name} takes no targets")

@@ -95,7 +95,8 @@ class _SafeTokenizer:
 def length_batches(sizes: Sequence[int], batch_size: int) -> Iterator[list[int]]:
     """Indices of the items, shortest first, in batches of ``batch_size``.
 
-    Batching texts of similar length keeps padding, and so wasted encoder work, small.
+    Batching texts of similar length keeps padding, and so wasted encoder work, small: the
+    inference paths pass word-piece counts (:meth:`SharedEncoder.piece_counts`).
     Ties keep input order, so the batches are deterministic.
     """
     if batch_size < 1:
@@ -243,6 +244,14 @@ class SharedEncoder:
             offsets=features["offsets"],
             text_index=features["text_index"],
         )
+
+    def piece_counts(self, texts: Sequence[str]) -> list[int]:
+        """The number of word pieces of each text (no special tokens): what
+        :func:`length_batches` sorts by, so a batch's texts pad to nearly the same length."""
+        if not texts:
+            return []
+        ids = self.tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
+        return [len(row) for row in ids]
 
     def _fit_pairs(self, pairs: list[str]) -> list[str]:
         """Cut each pair segment to at most half a window of word pieces.

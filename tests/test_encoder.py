@@ -45,3 +45,11 @@ def test_length_batches_go_shortest_first_and_cover_every_item_once():
     assert list(length_batches([], 4)) == []
     with pytest.raises(ValueError, match="batch_size"):
         list(length_batches(sizes, 0))
+
+
+def test_piece_counts_count_word_pieces_not_characters(nlp):
+    short_word, many_pieces = "Negotiations.", "Xq zv kj."
+    counts = nlp.encoder.piece_counts([short_word, many_pieces, "", "Talks \ud800 resumed."])
+    assert len(short_word) > len(many_pieces) and counts[0] < counts[1]
+    assert counts[2] == 0 and counts[3] == 3  # a lone surrogate is taken (and dropped), no error
+    assert nlp.encoder.piece_counts([]) == []

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
+import diplolex
 from diplolex.encoder import SharedEncoder
 from diplolex.segment import split_sentences
 from diplolex.tasks.stance.document import check_targets, document_stances
@@ -314,3 +315,33 @@ def test_bad_targets(targets, error, message):
 def test_check_targets_dedupes_in_order():
     assert check_targets(("b", "a", " b ", "a")) == ["b", "a"]
     assert check_targets(None) is None
+
+
+def test_pipe_scores_the_pairs_of_all_documents_in_one_call():
+    nlp = diplolex.load()
+    texts = [
+        "Oslo welcomed the truce proposal on Monday.",
+        "Rome rejected the sanctions.",
+        "Vienna said nothing.",
+    ]
+    model = nlp.model("stance")
+    calls = []
+    original = model.predict_pairs
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    model.predict_pairs = counted
+    try:
+        together = list(nlp.pipe(texts, targets=["the sanctions"]))
+    finally:
+        del model.predict_pairs
+    assert len(calls) == 1
+    for doc, text in zip(together, texts):
+        alone = nlp(text, targets=["the sanctions"])
+        assert len(doc.stances) == len(alone.stances) == 1
+        assert [(s.holder, s.target.text, s.stance) for s in doc.stances] == [
+            (s.holder, s.target.text, s.stance) for s in alone.stances
+        ]
+        assert abs(doc.stances[0].score - alone.stances[0].score) <= 1e-4

@@ -93,7 +93,7 @@ class ConditionalityModel(TaskModel):
             >>> model.predict_texts(SharedEncoder(), ["Aid flows if talks resume."])
         """
         results: list[SentenceConditionality | None] = [None] * len(texts)
-        for idx in length_batches([len(t) for t in texts], batch_size):
+        for idx in length_batches(encoder.piece_counts(texts), batch_size):
             chunk = [texts[i] for i in idx]
             for i, result in zip(idx, self.predict(encoder.encode(chunk), chunk, decode_all)):
                 results[i] = result

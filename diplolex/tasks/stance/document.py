@@ -11,7 +11,8 @@
    (shorter contents are fragments, longer ones claims, not targets). A proposed target is
    paired with its own sentence only.
 2. **Scoring.** Every (sentence, target) pair is scored, with its holder (4. below), in one
-   batched ``predict_pairs`` call.
+   batched ``predict_pairs`` call (in ``Analyzer.pipe``, one call for the pairs of all the
+   documents read together: :func:`plan_stances` decides each document's pairs first).
    A pair is kept when ``p(unrelated) < 0.5``; ``stance`` is the argmax of favor/against/
    neutral and ``score = p(stance) / (1 - p(unrelated))`` (4 decimals). Whether a sentence
    addresses a differently phrased target ("ceasefire" vs "a 30-day truce") is the model's
@@ -47,13 +48,13 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from diplolex.tasks.stance.predict import check_target, content_words
-from diplolex.types import STANCE_LABELS, Attribution, Span, Stance
+from diplolex.types import STANCE_LABELS, Attribution, Span, Stance, StanceResult
 
 if TYPE_CHECKING:
     from diplolex.encoder import SharedEncoder
     from diplolex.tasks.stance.predict import StanceModel
 
-__all__ = ["POSITION_VERBS", "check_targets", "document_stances"]
+__all__ = ["POSITION_VERBS", "StancePlan", "check_targets", "document_stances", "plan_stances"]
 
 _VERB_STEMS = (
     "reject rejects rejected rejecting welcome welcomes welcomed welcoming condemn condemns "
@@ -420,6 +421,71 @@ def _proposed(s: _Sentence, contents: _Contents) -> list[_Pair]:
     return pairs
 
 
+@dataclass
+class StancePlan:
+    """The (sentence, target) pairs of one document to score, with their holders: what
+    :func:`plan_stances` decides before the model runs and :meth:`finish` turns into records."""
+
+    text: str
+    pairs: list[_Pair]
+    holders: list[tuple[str, Span | None]]
+    given: bool  # the targets were given by the user (each record carries its query)
+
+    def inputs(self) -> tuple[list[str], list[str], list[str]]:
+        """Texts, targets and holders of the pairs, as ``StanceModel.predict_pairs`` takes them."""
+        texts = [self.text[p.sentence.start : p.sentence.end] for p in self.pairs]
+        return texts, [p.target for p in self.pairs], [holder for holder, _ in self.holders]
+
+    def finish(self, results: Sequence[StanceResult]) -> list[Stance]:
+        """The :class:`Stance` records of the pairs' scored ``results`` (rules 2 and 5)."""
+        found = []
+        for k, (pair, result, (holder, holder_span)) in enumerate(
+            zip(self.pairs, results, self.holders)
+        ):
+            probs = result.probabilities
+            unrelated = probs.get("unrelated", 0.0)
+            if unrelated >= 0.5:
+                continue
+            label = max(STANCE_LABELS, key=lambda lab: probs.get(lab, 0.0))
+            score = round(probs[label] / (1.0 - unrelated), 4)
+            query = pair.target if self.given else None
+            stance = Stance(holder, holder_span, pair.span, label, score, query)  # type: ignore[arg-type]
+            found.append(((pair.sentence.index, pair.span.start, k), stance))
+        return [stance for _, stance in sorted(found, key=lambda item: item[0])]
+
+
+def plan_stances(
+    text: str,
+    sentences: list[tuple[int, int]],
+    attributions: list[Attribution],
+    targets: list[str] | None,
+) -> StancePlan:
+    """The pairs :func:`document_stances` scores for a document, with their holders (rules 1,
+    3 and 4); no pairs for no sentences, ``targets=[]`` or no proposed target.
+
+    Raises:
+        TypeError, ValueError: ``targets`` is not a list of non-empty ``str``.
+    """
+    wanted = check_targets(targets)
+    plan = StancePlan(text, [], [], wanted is not None)
+    if not sentences or wanted == []:
+        return plan
+    parsed = [
+        _parse(text, i, start, end)
+        for i, (start, end) in enumerate(sentences)
+        if text[start:end].strip()
+    ]
+    contents = _Contents(text, attributions) if wanted is None and parsed else None
+    for s in parsed:
+        if contents is not None:
+            plan.pairs += _proposed(s, contents)
+        else:
+            candidates = _candidates(s)
+            plan.pairs += [_Pair(s, t, _target_span(text, s, t, candidates), None) for t in wanted]
+    plan.holders = _holders(text, plan.pairs, attributions) if plan.pairs else []
+    return plan
+
+
 def document_stances(
     text: str,
     sentences: list[tuple[int, int]],
@@ -452,41 +518,10 @@ def document_stances(
         >>> [s.holder for s in document_stances(text, [(0, len(text))], [], None, model, enc)]
         ['Iran']
     """
-    wanted = check_targets(targets)
-    if not sentences or wanted == []:
+    plan = plan_stances(text, sentences, attributions, targets)
+    if not plan.pairs:
         return []
-    parsed = [
-        _parse(text, i, start, end)
-        for i, (start, end) in enumerate(sentences)
-        if text[start:end].strip()
-    ]
-    pairs: list[_Pair] = []
-    contents = _Contents(text, attributions) if wanted is None and parsed else None
-    for s in parsed:
-        if contents is not None:
-            pairs += _proposed(s, contents)
-        else:
-            candidates = _candidates(s)
-            pairs += [_Pair(s, t, _target_span(text, s, t, candidates), None) for t in wanted]
-    if not pairs:
-        return []
-    holders = _holders(text, pairs, attributions)
-    results = model.predict_pairs(
-        encoder,
-        [text[p.sentence.start : p.sentence.end] for p in pairs],
-        [p.target for p in pairs],
-        batch_size=batch_size,
-        holders=[holder for holder, _ in holders],
+    texts, pair_targets, holders = plan.inputs()
+    return plan.finish(
+        model.predict_pairs(encoder, texts, pair_targets, batch_size=batch_size, holders=holders)
     )
-    found = []
-    for k, (pair, result, (holder, holder_span)) in enumerate(zip(pairs, results, holders)):
-        probs = result.probabilities
-        unrelated = probs.get("unrelated", 0.0)
-        if unrelated >= 0.5:
-            continue
-        label = max(STANCE_LABELS, key=lambda lab: probs.get(lab, 0.0))
-        score = round(probs[label] / (1.0 - unrelated), 4)
-        query = pair.target if wanted is not None else None
-        stance = Stance(holder, holder_span, pair.span, label, score, query)  # type: ignore[arg-type]
-        found.append(((pair.sentence.index, pair.span.start, k), stance))
-    return [stance for _, stance in sorted(found, key=lambda item: item[0])]

@@ -278,13 +278,33 @@ class StanceModel(TaskModel):
     def annotate(self, doc: Document, found: object, run: Run) -> Document:
         """``doc`` with the stances its sentences take towards ``run.targets`` (or towards
         targets the analysis proposes), holders read from its attributions."""
-        from diplolex.tasks.stance.document import document_stances
+        return self.annotate_many([doc], [found], run)[0]
 
-        bounds = [(s.start, s.end) for s in doc.sentences]
-        stances = document_stances(
-            doc.text, bounds, doc.attributions, run.targets, self, run.encoder, run.batch_size
-        )
-        return dataclasses.replace(doc, stances=stances)
+    def annotate_many(self, docs: list[Document], found: list, run: Run) -> list[Document]:
+        """:meth:`annotate` of several documents with one batched pass over all their pairs
+        (:func:`~diplolex.tasks.stance.document.plan_stances` decides each one's pairs)."""
+        from diplolex.tasks.stance.document import plan_stances
+
+        plans = [
+            plan_stances(doc.text, [(s.start, s.end) for s in doc.sentences], doc.attributions,
+                         run.targets)
+            for doc in docs
+        ]  # fmt: skip
+        texts: list[str] = []
+        targets: list[str] = []
+        holders: list[str | None] = []
+        for plan in plans:
+            plan_texts, plan_targets, plan_holders = plan.inputs()
+            texts += plan_texts
+            targets += plan_targets
+            holders += plan_holders
+        results = self.predict_pairs(run.encoder, texts, targets, run.batch_size, holders)
+        out, position = [], 0
+        for doc, plan in zip(docs, plans):
+            stances = plan.finish(results[position : position + len(plan.pairs)])
+            position += len(plan.pairs)
+            out.append(dataclasses.replace(doc, stances=stances))
+        return out
 
     def probabilities(self, batch: EncodedBatch, n_texts: int) -> torch.Tensor:
         """``[n_texts, labels]`` probabilities of a pair-encoded batch, averaged over windows."""
@@ -368,7 +388,9 @@ class StanceModel(TaskModel):
         if self.config.span_markers:
             passages = [mark_pair(p, targets[i], holder_list[i]) for p, i in zip(passages, live)]
         queries = [pair_query(targets[i], holder_list[i]) for i in live]
-        sizes = [len(passages[k]) + len(queries[k]) for k in range(len(live))]
+        sizes = [
+            a + b for a, b in zip(encoder.piece_counts(passages), encoder.piece_counts(queries))
+        ]
         for chunk in length_batches(sizes, batch_size):
             batch = encoder.encode([passages[k] for k in chunk], pairs=[queries[k] for k in chunk])
             for k, row in zip(chunk, self.probabilities(batch, len(chunk))):
