@@ -213,7 +213,8 @@ def _speed_section(content: dict[str, Any]) -> list[str]:
         "",
         f"Corpus: {settings['corpus']}; {settings['sentences']} sentences. "
         f"CPU threads {settings['threads']}, batch size {settings['batch_size']}, "
-        f"device {settings['device']}, fastest of {settings.get('repeats', 1)} pass(es). "
+        f"device {settings['device']}, fastest (and median) of {settings.get('repeats', 1)} "
+        "pass(es), the variants interleaved (A B C ... A B C ...). "
         f"Command: `{content['command']}`.",
         "",
         f"**analyze / base encoder: {s['ratio_to_base']:.2f}** "
@@ -225,6 +226,7 @@ def _speed_section(content: dict[str, Any]) -> list[str]:
             r["system"],
             r["task"],
             format_figure(r["figures"]["seconds"]),
+            format_figure(r["figures"].get("median_seconds")),
             f"{r['figures']['sentences_per_s']:.1f}",
             f"{r['figures']['documents_per_s']:.1f}",
             r.get("note") or "",
@@ -232,7 +234,7 @@ def _speed_section(content: dict[str, Any]) -> list[str]:
         for r in results
         if r["system"] != "summary"
     ]
-    header = ["system", "analyses", "seconds", "sentences/s", "documents/s", "note"]
+    header = ["system", "analyses", "seconds (min)", "median", "sentences/s", "documents/s", "note"]
     lines += _table(header, rows)
     lines += ["", *_table(["measure", "value"], _speed_rows(s)), ""]
     return lines
@@ -241,6 +243,10 @@ def _speed_section(content: dict[str, Any]) -> list[str]:
 def _speed_rows(s: dict[str, Any]) -> list[list[str]]:
     labels = {
         "ratio_to_base": "analyze / base-encoder time",
+        "ratio_to_base_analyze_conditionality+attribution": "conditionality + attribution / base",
+        "ratio_to_base_onnx_all": "analyze in ONNX Runtime / base (torch)",
+        "ratio_to_base_onnx_conditionality+attribution": "cond. + attribution, ONNX / base",
+        "ratio_to_base_onnx_base": "base pass in ONNX Runtime / base (torch)",
         "ratio_to_naive": "analyze / naive-pipelines time",
         "latency_median_ms": "single-sentence latency, median (ms)",
         "latency_p95_ms": "single-sentence latency, p95 (ms)",

@@ -168,14 +168,65 @@ def _quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def _base_batches(sentences: list[str], batch_size: int) -> list[list[str]]:
+def _base_batches(encoder: Any, sentences: list[str], batch_size: int) -> list[list[str]]:
+    """The batches ``analyze()`` makes: chunks of sentences in corpus order, each sorted by
+    word pieces (:func:`diplolex.encoder.length_batches`)."""
     from diplolex.analyzer import _SENTENCES_PER_CHUNK
+    from diplolex.encoder import length_batches
 
     batches = []
     for c in range(0, len(sentences), _SENTENCES_PER_CHUNK):
-        chunk = sorted(sentences[c : c + _SENTENCES_PER_CHUNK], key=len)
-        batches += [chunk[b : b + batch_size] for b in range(0, len(chunk), batch_size)]
+        chunk = sentences[c : c + _SENTENCES_PER_CHUNK]
+        batches += [
+            [chunk[i] for i in idx]
+            for idx in length_batches(encoder.piece_counts(chunk), batch_size)
+        ]
     return batches
+
+
+def _variants(
+    analyzer: Any,
+    documents: list[str],
+    texts: list[str],
+    weights: dict[str, str] | None,
+    batch_size: int,
+    log: Callable[[str], None],
+) -> dict[str, Callable[[], Any]]:
+    """What is timed, by name: every analysis together and each alone, conditionality with
+    attribution (the shared pass), the plain base pass batched as ``analyze()`` batches, and
+    the same analyses and base pass in ONNX Runtime when it is installed."""
+    import diplolex
+    from diplolex.analyzer import AVAILABLE_TASKS
+
+    def runner(tasks: tuple[str, ...], runtime: str = "torch") -> Any:
+        if tasks == tuple(AVAILABLE_TASKS) and runtime == "torch":
+            return analyzer
+        own = {t: w for t, w in (weights or {}).items() if t in tasks}
+        return diplolex.load(batch_size=batch_size, tasks=list(tasks), weights=own, runtime=runtime)
+
+    sets = {"all": tuple(AVAILABLE_TASKS)}
+    if len(AVAILABLE_TASKS) > 1:
+        sets |= {task: (task,) for task in AVAILABLE_TASKS}
+    shared = tuple(t for t in ("conditionality", "attribution") if t in AVAILABLE_TASKS)
+    if len(shared) == 2:
+        sets["conditionality+attribution"] = shared
+
+    def piping(r: Any) -> Callable[[], Any]:
+        return lambda: list(r.pipe(documents))
+
+    variants = {f"analyze:{name}": piping(runner(tasks)) for name, tasks in sets.items()}
+    batches = _base_batches(analyzer.encoder, texts, batch_size)
+    variants["base"] = lambda e=analyzer.encoder: [base_forward(e, b) for b in batches]
+    try:
+        fast = runner(tuple(AVAILABLE_TASKS), "onnx")
+    except ImportError as err:
+        log(f"speed: no ONNX Runtime variant ({err})")
+        return variants
+    variants["onnx:all"] = piping(fast)
+    if len(shared) == 2:
+        variants["onnx:conditionality+attribution"] = piping(runner(shared, "onnx"))
+    variants["onnx:base"] = lambda e=fast.encoder: [e.encode(b) for b in batches]
+    return variants
 
 
 def _naive_pipelines(task: str) -> list[Any]:
@@ -269,29 +320,23 @@ def run_speed(
             raise FileNotFoundError(f"{err}; pass --model DIR to time other weights") from err
         load_seconds = time.perf_counter() - load_started
         log(f"speed: model loaded in {load_seconds:.2f} s")
-        list(analyzer.pipe(documents[:2]))  # warm-up, not timed
-        task_sets = [("all", AVAILABLE_TASKS)]
-        if len(AVAILABLE_TASKS) > 1:
-            task_sets += [(task, (task,)) for task in AVAILABLE_TASKS]
-        for name, tasks in task_sets:
-            task_weights = {t: w for t, w in (weights or {}).items() if t in tasks}
-            runner = analyzer if name == "all" else diplolex.load(
-                batch_size=batch_size, tasks=list(tasks), weights=task_weights
-            )  # fmt: skip
-            timings[f"analyze:{name}"] = _timed(lambda r=runner: list(r.pipe(documents)), repeats)
-            log(f"speed: analyze [{name}] {timings[f'analyze:{name}']:.2f} s")
-        if len(AVAILABLE_TASKS) == 1:
-            timings[f"analyze:{AVAILABLE_TASKS[0]}"] = timings["analyze:all"]
-        batches = _base_batches(texts, batch_size)
-        timings["base"] = _timed(
-            lambda e=analyzer.encoder: [base_forward(e, b) for b in batches], repeats
-        )
-        log(f"speed: base forward {timings['base']:.2f} s")
+        variants = _variants(analyzer, documents, texts, weights, batch_size, log)
+        for fn in variants.values():
+            fn()  # warm-up, not timed
+        samples: dict[str, list[float]] = {name: [] for name in variants}
+        for repeat in range(repeats):  # interleaved: A B C ... A B C ...
+            for name, fn in variants.items():
+                samples[name].append(_timed(fn))
+            log(f"speed: pass {repeat + 1}/{repeats}: " + ", ".join(
+                f"{name} {times[-1]:.2f} s" for name, times in samples.items()
+            ))  # fmt: skip
+        timings = {name: min(times) for name, times in samples.items()}
+        medians = {name: statistics.median(times) for name, times in samples.items()}
         latencies = []
         for sentence in texts[:latency_sentences]:
             latencies.append(_timed(lambda s=sentence, a=analyzer: a(s)))
     log(f"speed: latency over {len(latencies)} single sentences measured")
-    del analyzer, runner  # let the naive pipelines run without the analyzers held
+    del analyzer, variants  # let the naive pipelines run without the analyzers held
     gc.collect()
 
     naive_memory = None
@@ -332,25 +377,41 @@ def run_speed(
             }
         )
 
-    def throughput(seconds: float) -> dict[str, float]:
+    def throughput(name: str) -> dict[str, float]:
+        seconds = timings[name]
         return {
             "seconds": round(seconds, 4),
+            "median_seconds": round(medians.get(name, seconds), 4),
             "sentences_per_s": round(len(texts) / seconds, 2) if seconds else 0.0,
             "documents_per_s": round(len(documents) / seconds, 2) if seconds else 0.0,
         }
 
     single = "the only analysis shipped: the same measurement as 'all'"
-    for name in ["all", *AVAILABLE_TASKS]:
-        note = single if name != "all" and len(AVAILABLE_TASKS) == 1 else None
-        add("analyze", name, throughput(timings[f"analyze:{name}"]), note)
-    add("base-forward", "none", throughput(timings["base"]), "base encoder only, no heads")
+    for name in samples:
+        kind, _, task = name.partition(":")
+        if kind == "base":
+            add("base-forward", "none", throughput(name), "base encoder only, no heads")
+        elif kind == "analyze":
+            add("analyze", task, throughput(name), single if len(AVAILABLE_TASKS) == 1 else None)
+        else:
+            add(f"{kind}-{'base-forward' if task == 'base' else 'analyze'}", task, throughput(name))
     if naive:
         for name in ["all", *AVAILABLE_TASKS]:
             note = single if name != "all" and len(AVAILABLE_TASKS) == 1 else None
-            add("naive-pipelines", name, throughput(timings[f"naive:{name}"]), note)
+            add("naive-pipelines", name, throughput(f"naive:{name}"), note)
     ordered = sorted(latencies)
     summary = {
         "ratio_to_base": round(timings["analyze:all"] / timings["base"], 3),
+        **{
+            f"ratio_to_base_{name.replace(':', '_')}": round(timings[name] / timings["base"], 3)
+            for name in (
+                "analyze:conditionality+attribution",
+                "onnx:all",
+                "onnx:conditionality+attribution",
+                "onnx:base",
+            )
+            if name in timings
+        },
         "goal_ratio_to_base": GOAL_RATIO_TO_BASE,
         "ratio_to_naive": (
             round(timings["analyze:all"] / timings["naive:all"], 3) if naive else None

@@ -75,6 +75,8 @@ class Analyzer:
         tasks: which analyses to run; ``None`` runs every analysis in ``AVAILABLE_TASKS``.
         weights: optional ``{task: folder}`` replacing a task's shipped weights (a folder
             written by ``diplolex train``).
+        runtime: ``"torch"`` (default) or ``"onnx"``: the encoder passes in ONNX Runtime, an
+            exact fp32 fast path on the CPU (:mod:`diplolex.onnx_encoder`; the ``onnx`` extra).
 
     Example:
         >>> import diplolex
@@ -90,11 +92,14 @@ class Analyzer:
         batch_size: int = 32,
         tasks: Sequence[str] | None = None,
         weights: dict[str, str | Path] | None = None,
+        runtime: str = "torch",
     ) -> None:
         from diplolex.devices import check_device
         from diplolex.encoder import DEFAULT_MAX_TOKENS, SharedEncoder
+        from diplolex.onnx_encoder import check_runtime
 
         device = check_device(device)
+        self.runtime = check_runtime(runtime, device or "cpu")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.tasks = check_tasks(tasks)
@@ -114,6 +119,10 @@ class Analyzer:
         self.encoder_adapter = shared_adapter(self._shared)
         if self.encoder_adapter is not None:
             merge_adapter(self.encoder.model, self.encoder_adapter)
+        if self.runtime == "onnx":
+            for encoder in (self.encoder, *(m.encoder for m in self.models.values())):
+                if encoder is not None:
+                    encoder.use_onnx()
 
     @property
     def _shared(self) -> list[TaskModel]:

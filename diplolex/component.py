@@ -78,6 +78,9 @@ class TaskModel:
     shipped_weights: Path
     accepts_targets: bool = False
     """Whether the analysis takes user-given stance targets (``targets=``)."""
+    encoder: SharedEncoder | None = None
+    """An encoder of its own (with its own adapter merged), for an analysis that runs a pass
+    of its own rather than only reading the shared one (stance); ``None`` otherwise."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

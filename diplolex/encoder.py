@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -217,6 +217,16 @@ class SharedEncoder:
         self.model.eval()
         self.hidden_size: int = self.model.config.hidden_size
         self.num_layers: int = self.model.config.num_hidden_layers + 1
+        self.runtime = "torch"
+        self._onnx: Callable[..., torch.Tensor] | None = None
+
+    def use_onnx(self) -> None:
+        """Run the forward pass in ONNX Runtime from now on (:mod:`diplolex.onnx_encoder`):
+        the model as it is now, adapters merged, is exported once and cached."""
+        from diplolex.onnx_encoder import OnnxEncoder
+
+        self._onnx = OnnxEncoder(self.model)
+        self.runtime = "onnx"
 
     def encode(self, texts: list[str], pairs: list[str] | None = None) -> EncodedBatch:
         """Encode ``texts`` (optionally as ``(pair, text)`` pairs) in one forward pass.
@@ -231,15 +241,22 @@ class SharedEncoder:
         if pairs is not None and len(pairs) != len(texts):
             raise ValueError(f"{len(pairs)} pairs for {len(texts)} texts")
         features = self._tokenize(texts, pairs)
-        with torch.inference_mode():
-            out = self.model(
-                input_ids=features["input_ids"].to(self.device),
-                attention_mask=features["attention_mask"].to(self.device),
-                token_type_ids=features["token_type_ids"].to(self.device),
-                output_hidden_states=True,
-            )
+        inputs = [
+            features[k].to(self.device) for k in ("input_ids", "attention_mask", "token_type_ids")
+        ]
+        if self._onnx is not None:
+            hidden_states = self._onnx(*inputs)
+        else:
+            with torch.inference_mode():
+                out = self.model(
+                    input_ids=inputs[0],
+                    attention_mask=inputs[1],
+                    token_type_ids=inputs[2],
+                    output_hidden_states=True,
+                )
+            hidden_states = torch.stack(out.hidden_states)
         return EncodedBatch(
-            hidden_states=torch.stack(out.hidden_states),
+            hidden_states=hidden_states,
             attention_mask=features["attention_mask"].to(self.device),
             offsets=features["offsets"],
             text_index=features["text_index"],

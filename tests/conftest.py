@@ -7,6 +7,15 @@ import pytest
 import diplolex
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Encoders exported for ``runtime="onnx"`` go to a folder of the test session, not to
+    the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DIPLOLEX_CACHE", str(tmp_path_factory.mktemp("onnx-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def nlp() -> diplolex.Analyzer:
     return diplolex.load(batch_size=16)

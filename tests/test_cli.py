@@ -301,6 +301,22 @@ def test_pipe_progress_counts_documents_on_a_terminal(nlp, monkeypatch):
     assert plain.getvalue() == ""
 
 
+def test_onnx_runtime_off_the_cpu_is_an_input_error():
+    from diplolex.cli.analyze import InputError, check_runtime
+
+    with pytest.raises(InputError, match="runs on the CPU"):
+        check_runtime("onnx", "cuda")
+
+
+def test_onnx_runtime_from_the_command_line(tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    path = tmp_path / "article.txt"
+    path.write_text("Aid will flow if the ceasefire holds.", encoding="utf-8")
+    assert main(["analyze", str(path), "--runtime", "onnx", "--quiet"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["sentences"][0]["conditional"] is True
+
+
 def test_check_device_is_usable_from_python_before_loading():
     from diplolex.devices import check_device
 

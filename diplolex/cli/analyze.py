@@ -44,6 +44,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default=None, help="torch device: cpu (default), cuda, cuda:N, mps")
     p.add_argument("--batch-size", type=int, default=32, help="sentences per encoder pass")
     p.add_argument(
+        "--runtime",
+        choices=("torch", "onnx"),
+        default="torch",
+        help="onnx: the encoder passes in ONNX Runtime, the same results, faster on the CPU "
+        '(needs pip install "diplolex[onnx]")',
+    )
+    p.add_argument(
         "--target",
         action="append",
         dest="targets",
@@ -85,6 +92,16 @@ def check_device(device: str | None) -> str | None:
         raise InputError(str(err)) from None
 
 
+def check_runtime(runtime: str, device: str) -> None:
+    """:func:`diplolex.onnx_encoder.check_runtime`, its errors as an :class:`InputError`."""
+    from diplolex.onnx_encoder import check_runtime as check
+
+    try:
+        check(runtime, device)
+    except (ValueError, ImportError) as err:
+        raise InputError(str(err)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     import diplolex
     from diplolex.progress import progress_bar
@@ -92,8 +109,9 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
     device = check_device(args.device)
+    check_runtime(args.runtime, device or "cpu")
     source = open_input(args.input)  # fails before the models load
-    analyzer = diplolex.load(device=device, batch_size=args.batch_size)
+    analyzer = diplolex.load(device=device, batch_size=args.batch_size, runtime=args.runtime)
     results = analyze_items(analyzer, source.items(strict=args.strict), args.targets,
                             streaming=source.streaming)  # fmt: skip
     results = progress_bar(results, total=source.count_lines(), unit="doc", disable=args.quiet)

@@ -254,10 +254,6 @@ class StanceModel(TaskModel):
     config_class = StanceConfig
     accepts_targets = True
 
-    def __init__(self, head: StanceHead, config: StanceConfig) -> None:
-        super().__init__(head, config)
-        self.encoder: SharedEncoder | None = None  # its own adapted encoder, when it has one
-
     @classmethod
     def load(cls, directory: str | Path | None = None, device: str = "cpu") -> StanceModel:
         """Load a weights folder; a LoRA adapter in it is merged into a private encoder copy."""
