@@ -10,7 +10,7 @@ text; for each it records
 * ``cpu_s``: the CPU time of the process (``time.process_time``: every thread, user +
   system) over the call, the figure that does not depend on other load on the machine;
 * ``wall_s``, sentences, and ``stance_cpu_s``, the CPU time inside the stance step
-  (``document_stances``), the step that used to be quadratic;
+  (``StanceModel.annotate_many``), the step that used to be quadratic;
 * ``cpu_s_per_mb`` and, over all sizes, ``exponent``: the slope of log CPU time against
   log size fitted by least squares (1 for a straight line through the origin, 2 for
   quadratic).
@@ -80,10 +80,11 @@ def scaling_text(data_dir: Path, size: int) -> str:
 
 @contextmanager
 def _stance_step_clock(seconds: list[float]):
-    """Add the CPU time spent in ``document_stances`` to ``seconds[0]`` while active."""
-    from diplolex.tasks.stance import document
+    """Add the CPU time spent in the stance step (``StanceModel.annotate_many``: targets,
+    holders, pair scoring) to ``seconds[0]`` while active."""
+    from diplolex.tasks.stance.predict import StanceModel
 
-    original = document.document_stances
+    original = StanceModel.annotate_many
 
     def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.process_time()
@@ -92,11 +93,11 @@ def _stance_step_clock(seconds: list[float]):
         finally:
             seconds[0] += time.process_time() - started
 
-    document.document_stances = timed
+    StanceModel.annotate_many = timed  # type: ignore[method-assign]
     try:
         yield
     finally:
-        document.document_stances = original
+        StanceModel.annotate_many = original  # type: ignore[method-assign]
 
 
 def fit_exponent(sizes: Sequence[float], seconds: Sequence[float]) -> float | None:
