@@ -103,12 +103,18 @@ def test_hard_negative_not_conditional(nlp: diplolex.Analyzer, case: str, text: 
 STANCES = [
     ("reported rejection", "The foreign ministry said Tehran rejected the European proposal.",
      "the European proposal", "Tehran", "against"),
-    pytest.param(
-        "demand", "The Arab League demanded that Israel halt the construction of settlements.",
-        "the construction of settlements", "The Arab League", "against",
-        marks=pytest.mark.xfail(strict=True, reason="known miss: a demand to halt X is read "
-                                "as favor of X"),
-    ),
+    ("demand", "The Arab League demanded that Israel halt the construction of settlements.",
+     "the construction of settlements", "The Arab League", "against"),
+    ("demand to stop", "Brussels called on Minsk to stop the deportations.", "the deportations",
+     "Brussels", "against"),
+    ("demand for", "Ankara demanded the withdrawal of the foreign troops.",
+     "the withdrawal of the foreign troops", "Ankara", "favor"),
+    ("scrapping", "The ministers agreed to scrap the export tariffs.", "the export tariffs",
+     "The ministers", "against"),
+    ("second holder, target repeated", "Kenya opposed the resolution but Ghana voted for the "
+     "resolution.", "the resolution", "Ghana", "favor"),
+    ("first holder, target repeated", "Kenya opposed the resolution but Ghana voted for the "
+     "resolution.", "the resolution", "Kenya", "against"),
     ("lifting", "The United States agreed to lift the sanctions on Venezuelan oil.",
      "the sanctions on Venezuelan oil", "The United States", "against"),
     ("conditional acceptance", "Belgrade said it was ready to sign the accord if the "

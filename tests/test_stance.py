@@ -235,3 +235,41 @@ def test_three_way_datasets_ignore_unrelated_and_scores_are_official():
     assert names["f1_agree"] == 2 / 3 and names["f1_disagree"] == 0.0  # agree is favor
     sem = scoring.StanceScorer(("f_avg",), "F_avg", extra="f_avg")
     assert math.isclose(sem.figures(["favor", "against", "neutral"], ["favor"] * 3)["f_avg"], 0.25)
+
+
+def test_mark_pair_marks_the_holders_mention_of_the_target():
+    from diplolex.tasks.stance.predict import mark_pair
+
+    text = "Kenya opposed the resolution but Ghana voted for the resolution."
+    assert mark_pair(text, "the resolution", "Ghana") == (
+        "Kenya opposed the resolution but { Ghana } voted for « the resolution »."
+    )
+    assert mark_pair(text, "The Resolution", "Kenya") == (
+        "{ Kenya } opposed « the resolution » but Ghana voted for the resolution."
+    )
+    assert mark_pair("The plan was backed by Oslo.", "the plan", "Oslo") == (
+        "« The plan » was backed by { Oslo }."
+    )
+    assert mark_pair("Oslo backed it.", "the plan", "author") == "Oslo backed it."
+    assert mark_pair("Oslo backed the planet.", "the plan", None) == "Oslo backed the planet."
+    assert mark_pair("Syria lifted it.", "Syria", "Syria") == "« Syria » lifted it."
+
+
+def test_temperature_rescales_the_logits_and_keeps_the_label(shipped):
+    import dataclasses
+
+    from diplolex.tasks.stance.model import fit_temperature
+    from diplolex.tasks.stance.predict import StanceModel
+
+    encoder, model = shipped
+    assert model.config.temperature > 1  # the shipped model was overconfident at 1
+    cold = StanceModel(model.head, dataclasses.replace(model.config, temperature=1.0))
+    cold.encoder = model.encoder
+    text, target = "Tehran rejected the European proposal.", "the European proposal"
+    warm_result = model.predict_pairs(encoder, [text], target)[0]
+    cold_result = cold.predict_pairs(encoder, [text], target)[0]
+    assert warm_result.label == cold_result.label and warm_result.score < cold_result.score
+    sure = torch.tensor([[0.98, 0.02]] * 4)
+    assert fit_temperature(sure, [0, 0, 0, 0]) == 0.5  # always right: as sharp as allowed
+    assert fit_temperature(sure, [0, 1, 0, 1]) > 2  # right half the time: flattened
+    assert fit_temperature(sure, []) == 1.0

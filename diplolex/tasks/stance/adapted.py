@@ -26,7 +26,7 @@ from diplolex.adapter import (
     wrap_for_training,
 )
 from diplolex.encoder import EncodedBatch, SharedEncoder
-from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
+from diplolex.tasks.stance.model import StanceConfig, StanceHead, fit_temperature, segment_masks
 from diplolex.tasks.stance.predict import StanceModel, mark_pair, pair_query, passages_for
 from diplolex.tasks.stance.train import (
     LABELS,
@@ -166,8 +166,12 @@ def train_adapted(
         lambda group: compute_loss(model, group), evaluate, log,
     )  # fmt: skip
     minutes = (time.monotonic() - started) / 60
-    log(f"saved epoch {epoch} ({minutes:.0f} min of training): dev {best.summary}")
-    card = stance_card(settings, best.scores, epoch, adapted=True)
+    config.temperature = fit_temperature(
+        predict_probabilities(model, config, dev), [LABELS.index(r["label"]) for r in dev]
+    )
+    log(f"saved epoch {epoch} ({minutes:.0f} min of training): dev {best.summary}; "
+        f"temperature {config.temperature}")  # fmt: skip
+    card = stance_card(settings, best.scores, epoch, adapted=True, span_markers=config.span_markers)
     StanceModel(model.head, config).save(out_dir, card)
     save_adapter(adapter_state(model.encoder), settings.lora, out_dir)
     return best.scores

@@ -14,6 +14,7 @@ def stance_card(
     dev: dict[str, float],
     epoch: int,
     adapted: bool = False,
+    span_markers: bool = False,
 ) -> str:
     """Render the card for a head trained with ``settings`` whose epoch ``epoch`` scored ``dev``
     (the harness adds its figures: ``python -m benchmarks cards``)."""
@@ -32,6 +33,12 @@ def stance_card(
             )
             + "; the head is a layer mix + one small transformer layer + a classifier over "
             "[CLS], the mean of the text tokens and the mean of the query tokens."
+            + (
+                " In the text, the target's mention is marked « » and the holder's { } "
+                "(`span_markers`), so the model knows whose position it reads."
+                if span_markers
+                else ""
+            )
         ),
         training_command=TRAINING_COMMAND,
         data=[
@@ -55,20 +62,22 @@ def stance_card(
         figures=[(f"dev selection score, {name}", f"{value:.3f}") for name, value in dev.items()],
         limitations=[
             "English news text; the base model is uncased.",
-            "Public-corpus figures fell against the previous, frozen model (NewsMTSC, Emergent, "
-            "SemEval-2016): the adapter was trained on small public subsamples to fit a 2-core "
-            "CPU budget, and DiploStance was what it was for. More public pairs and epochs are "
-            "the next step.",
-            "Holder-aware by the query only: the holder's and target's spans in the text are not "
-            "marked, so with two holders of the same target ('Paris welcomed it, but Moscow "
-            "dismissed it') the reading of the second can follow the first; demands to halt "
-            "something ('demanded that Israel halt X') can be read as favor of X.",
+            "The public-corpus figures stay below the frozen model of an earlier release on "
+            "SemEval-2016 and below the published best everywhere: the adapter is trained on "
+            "small public subsamples to fit a 2-core CPU budget, and DiploStance is what it is "
+            "for.",
+            "Holders are found by their words: a pronoun-referenced target with two holders "
+            "('Paris welcomed the plan, but Moscow dismissed it') can still be read with the "
+            "first holder's position; a refusal to lift something ('refused to lift the "
+            "blockade': favor of the blockade) can be read as against it.",
             "Neutral is rare in DiploStance (2 of 152 dev pairs) and is seldom predicted on "
             "diplomatic text; NewsMTSC's neutral class stays usable (F1 0.61 on devtest_rw).",
             "A text longer than `passage_tokens` word pieces is reduced to its sentences "
             "sharing most words with the target; a stance expressed elsewhere is missed.",
-            "Probabilities are softmax outputs; expected calibration error is reported by "
-            "`python -m benchmarks.calibration` (0.07 on DiploStance dev).",
+            "Probabilities are a softmax at the temperature fitted after training on the dev "
+            "pairs (config.json `temperature`); expected calibration error, by "
+            "`python -m benchmarks.calibration`: 0.048 on DiploStance dev (part of the fitting "
+            "set), 0.054 on NewsMTSC devtest_rw (not).",
         ],
         settings=dataclasses.asdict(settings),
     ).render()

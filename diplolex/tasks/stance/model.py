@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from diplolex.encoder import EncodedBatch
@@ -20,10 +21,13 @@ class StanceConfig(HeadConfig):
     most related to the target (see :func:`diplolex.tasks.stance.predict.select_passage`),
     in training and in prediction alike. ``span_markers``: the target's and the holder's
     mentions are marked in the passage (:func:`diplolex.tasks.stance.predict.mark_pair`).
+    ``temperature``: the logits are divided by it before the softmax, fitted after training
+    so that the probabilities are calibrated (:func:`fit_temperature`).
     """
 
     passage_tokens: int = 64
     span_markers: bool = False
+    temperature: float = 1.0
     labels: list[str] = field(default_factory=lambda: list(STANCE_PAIR_LABELS))
 
 
@@ -80,3 +84,26 @@ def segment_masks(batch: EncodedBatch) -> tuple[torch.Tensor, torch.Tensor]:
         target_mask[w, 1:first_sep] = True
     device = batch.attention_mask.device
     return text_mask.to(device), target_mask.to(device)
+
+
+def fit_temperature(
+    probs: torch.Tensor, labels: list[int], grid: tuple[float, float, float] = (0.5, 5.0, 0.05)
+) -> float:
+    """The temperature ``T`` (searched from ``grid[0]`` to ``grid[1]`` by ``grid[2]``) that
+    minimises the negative log-likelihood of ``labels`` under ``softmax(log(probs) / T)``:
+    the probabilities of single-window pairs at temperature 1 rescaled, as
+    :attr:`StanceConfig.temperature` rescales the logits. 1.0 for no pairs.
+
+    Example:
+        >>> fit_temperature(torch.tensor([[0.99, 0.01], [0.99, 0.01]]), [0, 1]) > 1
+        True
+    """
+    if not labels:
+        return 1.0
+    log_probs = probs.clamp_min(1e-12).log()
+    target = torch.tensor(labels)
+    low, high, step = grid
+    steps = round((high - low) / step)
+    candidates = [round(low + k * step, 4) for k in range(steps + 1)]
+    losses = [float(F.cross_entropy(log_probs / t, target)) for t in candidates]
+    return candidates[min(range(len(candidates)), key=losses.__getitem__)]

@@ -140,36 +140,41 @@ TARGET_MARKS = ("«", "»")
 HOLDER_MARKS = ("{", "}")
 
 
-def _occurrence(text: str, phrase: str) -> tuple[int, int] | None:
-    """The first case-insensitive whole-word occurrence of ``phrase`` in ``text``."""
+def _occurrences(text: str, phrase: str) -> list[tuple[int, int]]:
+    """Every case-insensitive whole-word occurrence of ``phrase`` in ``text``, in order."""
     phrase = phrase.strip()
     if not phrase:
-        return None
-    found = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, re.IGNORECASE)
-    return found.span() if found else None
+        return []
+    pattern = rf"(?<!\w){re.escape(phrase)}(?!\w)"
+    return [m.span() for m in re.finditer(pattern, text, re.IGNORECASE)]
 
 
 def mark_pair(passage: str, target: str, holder: str | None = None) -> str:
-    """``passage`` with the target's first occurrence between ``« »`` and the named holder's
-    first occurrence between ``{ }``, so the model knows which mention is which.
+    """``passage`` with the target's mention between ``« »`` and the named holder's first
+    mention between ``{ }``, so the model knows which mention is which.
 
-    A phrase that does not occur (or a holder overlapping the target) is left unmarked;
-    ``None`` and ``"author"`` name no holder.
+    The target's mention is its first occurrence after the holder's mention (a holder is
+    mostly the subject before its verb and object), else its last one before it, else (no
+    holder) its first: in "Kenya opposed the resolution but Ghana backed the resolution",
+    Ghana's is the second. A phrase that does not occur (or a holder overlapping the target) is left
+    unmarked; ``None`` and ``"author"`` name no holder.
 
     Example:
         >>> mark_pair("Kyiv rejected the truce, Moscow welcomed it.", "the truce", "Moscow")
         'Kyiv rejected « the truce », { Moscow } welcomed it.'
     """
-    spans = []
-    target_at = _occurrence(passage, target)
-    if target_at:
-        spans.append((target_at, TARGET_MARKS))
-    if holder is not None and holder != AUTHOR:
-        holder_at = _occurrence(passage, holder)
-        if holder_at and not (
-            target_at and holder_at[0] < target_at[1] and target_at[0] < holder_at[1]
-        ):
-            spans.append((holder_at, HOLDER_MARKS))
+    targets = _occurrences(passage, target)
+    holders = _occurrences(passage, holder) if holder is not None and holder != AUTHOR else []
+    holder_at = holders[0] if holders else None
+    target_at = targets[0] if targets else None
+    if targets and holder_at:
+        after = [t for t in targets if t[0] >= holder_at[1]]
+        target_at = after[0] if after else targets[-1]
+    spans = [(target_at, TARGET_MARKS)] if target_at else []
+    if holder_at and not (
+        target_at and holder_at[0] < target_at[1] and target_at[0] < holder_at[1]
+    ):
+        spans.append((holder_at, HOLDER_MARKS))
     for (start, end), (left, right) in sorted(spans, reverse=True):
         passage = f"{passage[:start]}{left} {passage[start:end]} {right}{passage[end:]}"
     return passage
@@ -307,7 +312,7 @@ class StanceModel(TaskModel):
         text_mask, target_mask = segment_masks(batch)
         with torch.inference_mode():
             logits = self.head(batch.hidden_states, batch.attention_mask, text_mask, target_mask)
-            probs = logits.float().softmax(-1).cpu()
+            probs = (logits.float() / self.config.temperature).softmax(-1).cpu()
         out = torch.zeros(n_texts, probs.shape[1])
         counts = torch.zeros(n_texts, 1)
         index = torch.tensor(batch.text_index)
