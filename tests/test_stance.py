@@ -273,3 +273,23 @@ def test_temperature_rescales_the_logits_and_keeps_the_label(shipped):
     assert fit_temperature(sure, [0, 0, 0, 0]) == 0.5  # always right: as sharp as allowed
     assert fit_temperature(sure, [0, 1, 0, 1]) > 2  # right half the time: flattened
     assert fit_temperature(sure, []) == 1.0
+
+
+def test_synthetic_convention_pairs_name_their_holder_and_target():
+    from diplolex.tasks.stance.augment import FAMILIES, synthetic_pairs
+
+    pairs = synthetic_pairs(10, seed=3)
+    assert pairs == synthetic_pairs(10, seed=3)  # fixed for a seed
+    assert {p["corpus"] for p in pairs} == {f"synthetic-{name}" for name in FAMILIES}
+    for p in pairs:
+        assert p["holder"] in p["text"] and p["target"] in p["text"], p
+        assert p["label"] in ("favor", "against")
+    lifted = [p for p in pairs if " lifted " in p["text"] or "agreed to lift" in p["text"]]
+    refused = [p for p in pairs if "refused to lift" in p["text"]]
+    assert all(p["label"] == "against" for p in lifted)
+    assert all(p["label"] == "favor" for p in refused)
+    two = [p for p in pairs if p["corpus"] == "synthetic-two holders"]
+    by_text: dict[str, set[str]] = {}
+    for p in two:
+        by_text.setdefault(p["text"], set()).add(p["label"])
+    assert by_text and all(labels == {"favor", "against"} for labels in by_text.values())

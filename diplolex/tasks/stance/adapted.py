@@ -56,6 +56,7 @@ class AdaptedSettings(FrozenSettings):
     semeval_pairs: int = 300
     emergent_pairs: int | None = 300
     diplostance_repeats: int = 3
+    synthetic_per_family: int = 40
     span_markers: bool = True
     lora: LoraSettings = field(default_factory=LoraSettings)
 

@@ -37,6 +37,7 @@ import torch.nn.functional as F
 
 from diplolex import metrics
 from diplolex.encoder import SharedEncoder
+from diplolex.tasks.stance.augment import synthetic_pairs
 from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
 from diplolex.tasks.stance.predict import StanceModel, content_words, pair_query, passages_for
 from diplolex.training import (
@@ -69,6 +70,7 @@ class TrainingSettings(BaseTrainingSettings):
     emergent_pairs: int | None = None
     diplostance_repeats: int = 2
     diplostance_unrelated: int = 300
+    synthetic_per_family: int = 0  # written sentences of each convention (augment.FAMILIES)
     dev_fraction: float = 0.05
     cache_dir: str | None = None
 
@@ -196,6 +198,10 @@ def build_pairs(
         for t, g in synthetic_unrelated(news_dev, n_dev, rng)
     ]
     diplo = diplo_train * settings.diplostance_repeats + diplo_unrelated
+    if settings.synthetic_per_family:
+        written = synthetic_pairs(settings.synthetic_per_family, settings.seed)
+        log(f"synthetic conventions: {len(written)} written pairs")
+        diplo += written
     train = diplo + news_train + synthetic + fnc_train + emergent_train + semeval
     dev = diplo_dev + news_dev + synthetic_dev + fnc_dev + emergent_dev
     for part, records in (("train", train), ("dev", dev)):
