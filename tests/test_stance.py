@@ -82,7 +82,6 @@ def test_two_hundred_targets_for_one_document(shipped):
     assert math.isclose(results[-1].score, alone.score, abs_tol=1e-4)
 
 
-@pytest.mark.xfail(reason="known limit: conditional acceptance is read as neutral", strict=True)
 def test_conditional_acceptance_is_favor(shipped):
     assert stance(DOCUMENT, "the grain deal").label == "favor"
 

@@ -18,6 +18,16 @@ def stance_card(
 ) -> str:
     """Render the card for a head trained with ``settings`` whose epoch ``epoch`` scored ``dev``
     (the harness adds its figures: ``python -m benchmarks cards``)."""
+    written = (
+        [
+            f"Written pairs of diplomatic stance conventions ({settings.synthetic_per_family} "
+            "sentences each of lifting or keeping a restriction, demands to halt or for an act, "
+            "two holders of one target, conditional acceptance, reported positions: "
+            "`diplolex/tasks/stance/augment.py`)"
+        ]
+        if settings.synthetic_per_family
+        else []
+    )
     return ModelCard(
         task="stance",
         summary=(
@@ -47,6 +57,7 @@ def stance_card(
             "unrelated pairs from its sentences; DiploStance dev is the main selection set",
             f"NewsMTSC train: sentiment towards a mention as favor/against/neutral "
             f"({settings.newsmtsc_pairs} pairs sampled); target = the mention",
+            *written,
             f"Synthetic unrelated pairs: a NewsMTSC sentence with another sentence's mention "
             f"sharing no content word ({settings.synthetic_unrelated})",
             f"FNC-1 train: headline + the body sentences sharing most words with it (at most "
@@ -76,8 +87,8 @@ def stance_card(
             "sharing most words with the target; a stance expressed elsewhere is missed.",
             "Probabilities are a softmax at the temperature fitted after training on the dev "
             "pairs (config.json `temperature`); expected calibration error, by "
-            "`python -m benchmarks.calibration`: 0.048 on DiploStance dev (part of the fitting "
-            "set), 0.054 on NewsMTSC devtest_rw (not).",
+            "`python -m benchmarks.calibration`: 0.062 on DiploStance dev (part of the fitting "
+            "set), 0.037 on NewsMTSC devtest_rw (not).",
         ],
         settings=dataclasses.asdict(settings),
     ).render()
