@@ -72,7 +72,7 @@ def load(
         tasks: analyses to run; ``None`` runs all that this version ships.
         weights: optional ``{task: folder}`` to use other trained weights.
         runtime: ``"torch"`` (default) or ``"onnx"`` (ONNX Runtime on the CPU, the same
-            results, faster; ``pip install "diplolex[onnx]"``).
+            results; ``pip install "diplolex[onnx]"``).
 
     Example:
         >>> nlp = diplolex.load(batch_size=64)

@@ -76,7 +76,7 @@ class Analyzer:
         weights: optional ``{task: folder}`` replacing a task's shipped weights (a folder
             written by ``diplolex train``).
         runtime: ``"torch"`` (default) or ``"onnx"``: the encoder passes in ONNX Runtime, an
-            exact fp32 fast path on the CPU (:mod:`diplolex.onnx_encoder`; the ``onnx`` extra).
+            exact fp32 alternative on the CPU (:mod:`diplolex.onnx_encoder`; the ``onnx`` extra).
 
     Example:
         >>> import diplolex

@@ -47,7 +47,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--runtime",
         choices=("torch", "onnx"),
         default="torch",
-        help="onnx: the encoder passes in ONNX Runtime, the same results, faster on the CPU "
+        help="onnx: the encoder passes in ONNX Runtime on the CPU, the same results "
         '(needs pip install "diplolex[onnx]")',
     )
     p.add_argument(
