@@ -225,7 +225,9 @@ def _variants(
     variants["onnx:all"] = piping(fast)
     if len(shared) == 2:
         variants["onnx:conditionality+attribution"] = piping(runner(shared, "onnx"))
-    variants["onnx:base"] = lambda e=fast.encoder: [e.encode(b) for b in batches]
+    variants["onnx:base"] = lambda e=fast.encoder: [
+        e.hidden_states(e._tokenize(b, None)) for b in batches
+    ]  # tokenization and the forward pass only, as base_forward
     return variants
 
 

@@ -188,6 +188,30 @@ class EncodedBatch:
         return mask
 
 
+MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+"""The tensors of a tokenized batch the base model reads, in its argument order."""
+
+
+def stacked_hidden_states(
+    model: torch.nn.Module,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    token_type_ids: torch.Tensor,
+) -> torch.Tensor:
+    """The base model's embeddings and every layer's hidden states, stacked as
+    ``[layers + 1, windows, tokens, hidden]`` (what :class:`EncodedBatch` holds); the
+    computation exported for ONNX Runtime too (:mod:`diplolex.onnx_encoder`)."""
+    import torch
+
+    out = model(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        token_type_ids=token_type_ids,
+        output_hidden_states=True,
+    )
+    return torch.stack(out.hidden_states)
+
+
 class SharedEncoder:
     """The frozen base encoder, run once per batch for all analyses.
 
@@ -217,8 +241,12 @@ class SharedEncoder:
         self.model.eval()
         self.hidden_size: int = self.model.config.hidden_size
         self.num_layers: int = self.model.config.num_hidden_layers + 1
-        self.runtime = "torch"
         self._onnx: Callable[..., torch.Tensor] | None = None
+
+    @property
+    def runtime(self) -> str:
+        """``"onnx"`` after :meth:`use_onnx`, else ``"torch"``."""
+        return "torch" if self._onnx is None else "onnx"
 
     def use_onnx(self) -> None:
         """Run the forward pass in ONNX Runtime from now on (:mod:`diplolex.onnx_encoder`):
@@ -226,7 +254,6 @@ class SharedEncoder:
         from diplolex.onnx_encoder import OnnxEncoder
 
         self._onnx = OnnxEncoder(self.model)
-        self.runtime = "onnx"
 
     def encode(self, texts: list[str], pairs: list[str] | None = None) -> EncodedBatch:
         """Encode ``texts`` (optionally as ``(pair, text)`` pairs) in one forward pass.
@@ -236,31 +263,26 @@ class SharedEncoder:
             pairs: an optional first segment per text (e.g. a stance target); its tokens get no
                 offsets and it is kept whole while the text is windowed.
         """
-        import torch
-
         if pairs is not None and len(pairs) != len(texts):
             raise ValueError(f"{len(pairs)} pairs for {len(texts)} texts")
         features = self._tokenize(texts, pairs)
-        inputs = [
-            features[k].to(self.device) for k in ("input_ids", "attention_mask", "token_type_ids")
-        ]
-        if self._onnx is not None:
-            hidden_states = self._onnx(*inputs)
-        else:
-            with torch.inference_mode():
-                out = self.model(
-                    input_ids=inputs[0],
-                    attention_mask=inputs[1],
-                    token_type_ids=inputs[2],
-                    output_hidden_states=True,
-                )
-            hidden_states = torch.stack(out.hidden_states)
         return EncodedBatch(
-            hidden_states=hidden_states,
+            hidden_states=self.hidden_states(features),
             attention_mask=features["attention_mask"].to(self.device),
             offsets=features["offsets"],
             text_index=features["text_index"],
         )
+
+    def hidden_states(self, features: dict) -> torch.Tensor:
+        """The forward pass over tokenized ``features`` (in torch, or in ONNX Runtime after
+        :meth:`use_onnx`): ``[layers + 1, windows, tokens, hidden]``."""
+        import torch
+
+        inputs = [features[k].to(self.device) for k in MODEL_INPUTS]
+        if self._onnx is not None:
+            return self._onnx(*inputs)
+        with torch.inference_mode():
+            return stacked_hidden_states(self.model, *inputs)
 
     def piece_counts(self, texts: Sequence[str]) -> list[int]:
         """The number of word pieces of each text (no special tokens): what

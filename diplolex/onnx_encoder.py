@@ -22,10 +22,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from diplolex.encoder import MODEL_INPUTS, stacked_hidden_states
+
 RUNTIMES = ("torch", "onnx")
 """What ``runtime=`` takes: torch (the default) or ONNX Runtime (CPU only)."""
 
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _export_lock = threading.Lock()
 
 
@@ -64,8 +65,7 @@ def weights_sha256(model: nn.Module) -> str:
 
 
 class StackedHiddenStates(nn.Module):
-    """What is exported: the encoder's embeddings and every layer's hidden states, stacked
-    as ``[layers + 1, windows, tokens, hidden]`` (what :class:`EncodedBatch` holds)."""
+    """What is exported: :func:`diplolex.encoder.stacked_hidden_states` of the model."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -74,13 +74,7 @@ class StackedHiddenStates(nn.Module):
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
     ) -> torch.Tensor:
-        out = self.model(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            token_type_ids=token_type_ids,
-            output_hidden_states=True,
-        )
-        return torch.stack(out.hidden_states)
+        return stacked_hidden_states(self.model, input_ids, attention_mask, token_type_ids)
 
 
 def export(model: nn.Module, path: Path) -> None:
@@ -91,7 +85,7 @@ def export(model: nn.Module, path: Path) -> None:
     dummy = torch.ones(2, 8, dtype=torch.long)
     mask = dummy.clone()
     mask[1, 5:] = 0  # padding in the example, so that no all-ones shortcut is traced
-    axes = {name: {0: "windows", 1: "tokens"} for name in _INPUTS}
+    axes = {name: {0: "windows", 1: "tokens"} for name in MODEL_INPUTS}
     axes["hidden_states"] = {1: "windows", 2: "tokens"}
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.partial")
@@ -99,7 +93,7 @@ def export(model: nn.Module, path: Path) -> None:
         warnings.simplefilter("ignore")
         torch.onnx.export(
             StackedHiddenStates(model).eval(), (dummy, mask, torch.zeros_like(dummy)), str(partial),
-            input_names=list(_INPUTS), output_names=["hidden_states"], dynamic_axes=axes,
+            input_names=list(MODEL_INPUTS), output_names=["hidden_states"], dynamic_axes=axes,
             opset_version=17, dynamo=False,
         )  # fmt: skip
     partial.replace(path)
@@ -139,6 +133,6 @@ class OnnxEncoder:
         """``[layers + 1, windows, tokens, hidden]`` hidden states, as a torch tensor."""
         feeds = {
             name: tensor.cpu().numpy()
-            for name, tensor in zip(_INPUTS, (input_ids, attention_mask, token_type_ids))
+            for name, tensor in zip(MODEL_INPUTS, (input_ids, attention_mask, token_type_ids))
         }
         return torch.from_numpy(self.session.run(None, feeds)[0])

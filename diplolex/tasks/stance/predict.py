@@ -156,8 +156,8 @@ def mark_pair(passage: str, target: str, holder: str | None = None) -> str:
     The target's mention is its first occurrence after the holder's mention (a holder is
     mostly the subject before its verb and object), else its last one before it, else (no
     holder) its first: in "Kenya opposed the resolution but Ghana backed the resolution",
-    Ghana's is the second. A phrase that does not occur (or a holder overlapping the target) is left
-    unmarked; ``None`` and ``"author"`` name no holder.
+    Ghana's is the second. A phrase that does not occur (or a holder overlapping the target)
+    is left unmarked; ``None`` and ``"author"`` name no holder.
 
     Example:
         >>> mark_pair("Kyiv rejected the truce, Moscow welcomed it.", "the truce", "Moscow")
