@@ -4,8 +4,9 @@
 its merged adapter, and stance's own) to ONNX once, caches the file, and runs it with ONNX
 Runtime instead of torch. The outputs are the torch ones up to float rounding (1e-5 on the
 hidden states; the results' 4-decimal scores agree to 1e-4, labels and spans are the same),
-and on this project's 2-core CPU the base pass takes 0.87x torch's time, while a whole
-analysis has not got faster yet (``python -m benchmarks speed``): it is opt-in.
+and on this project's 2-core CPU the base pass takes 0.82-0.87x torch's time, while a whole
+analysis was faster in one run and slower in another (``python -m benchmarks speed``): it is
+opt-in.
 
 The cache: ``$DIPLOLEX_CACHE`` or ``~/.cache/diplolex``, one ``encoder-<sha256>.onnx`` per set of
 encoder weights (the hash is over the merged weights, so a changed adapter gets a new file).
