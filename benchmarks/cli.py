@@ -1,4 +1,4 @@
-"""Command line of the harness: ``python -m benchmarks {run,speed,scaling,report,list}``.
+"""Command line of the harness: ``python -m benchmarks {run,speed,scaling,memory,report,list}``.
 
 :func:`add_commands` builds the subcommands on a parser; :func:`main` is the entry point.
 """
@@ -18,7 +18,7 @@ _DATA_HELP = "the shared data folder (default: $DIPLOLEX_DATA, then ../shared/da
 
 
 def add_commands(parser: argparse.ArgumentParser) -> None:
-    """Add the ``run``, ``speed``, ``scaling``, ``report`` and ``list`` subcommands to
+    """Add the ``run``, ``speed``, ``scaling``, ``memory``, ``report`` and ``list`` subcommands to
     ``parser``; each sets ``args.bench`` to its handler."""
     commands = parser.add_subparsers(dest="bench_command", required=True, metavar="COMMAND")
 
@@ -51,6 +51,12 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         "--resamples", type=int, default=1000, help="bootstrap resamples for the 95%% CIs"
     )
     run.add_argument("--batch-size", type=int, default=32, help="sentences per encoder pass")
+    run.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        default="auto",
+        help="the models' encoder precision (auto: bf16 where the CPU has it natively)",
+    )
     run.add_argument("--out", type=Path, default=None, help="JSON file to write")
     run.set_defaults(bench=_run)
 
@@ -99,6 +105,25 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=None, help="JSON file (default benchmarks/results/scaling.json)"
     )
     scaling.set_defaults(bench=_scaling)
+
+    memory = commands.add_parser(
+        "memory",
+        help="peak resident memory of one analyze call by document size (50 kB, 5 MB)",
+        description=(
+            "Analyse documents of each size built from UN General Debate speeches, each in a "
+            "fresh process, and report the peak RSS against the smallest size's (goal 1.2x)."
+        ),
+    )
+    memory.add_argument("--data", default=None, help=_DATA_HELP)
+    memory.add_argument(
+        "--sizes", default="50k,5M", help="comma-separated document sizes (k = 1,000 bytes)"
+    )
+    memory.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    memory.add_argument("--batch-size", type=int, default=32, help="sentences per encoder pass")
+    memory.add_argument(
+        "--out", type=Path, default=None, help="JSON file (default benchmarks/results/memory.json)"
+    )
+    memory.set_defaults(bench=_memory)
 
     report = commands.add_parser(
         "report",
@@ -173,6 +198,7 @@ def _run(args: argparse.Namespace) -> int:
         train_limit=args.train_limit,
         resamples=args.resamples,
         batch_size=args.batch_size,
+        precision=args.precision,
         out=args.out,
         command=args.command_line,
     )
@@ -192,6 +218,21 @@ def _speed(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         threads=args.threads,
         naive=not args.no_naive,
+        out=args.out,
+        command=args.command_line,
+    )
+    return 0
+
+
+def _memory(args: argparse.Namespace) -> int:
+    from benchmarks.memory import run_memory
+    from benchmarks.scaling import parse_size
+
+    run_memory(
+        _data_dir(args.data),
+        sizes=[parse_size(s) for s in args.sizes.split(",") if s.strip()],
+        threads=args.threads,
+        batch_size=args.batch_size,
         out=args.out,
         command=args.command_line,
     )

@@ -79,6 +79,7 @@ def run_benchmarks(
     train_limit: int | None = None,
     resamples: int = 1000,
     batch_size: int = 32,
+    precision: str = "auto",
     out: Path | None = None,
     command: str = "python -m benchmarks run",
     log: Callable[[str], None] = log_stderr,
@@ -94,6 +95,8 @@ def run_benchmarks(
         train_limit: fit trained baselines on the first ``train_limit`` training records.
         resamples: bootstrap resamples for the 95% CIs (0: no CIs).
         batch_size: sentences per encoder pass.
+        precision: the models' encoder precision (``auto``, ``fp32``, ``bf16``); the file
+            records it as resolved on this machine.
         out: the JSON file to write; default ``benchmarks/results/run-<date>.json``.
         command: the command line, recorded in the file.
         log: where progress lines go.
@@ -103,7 +106,9 @@ def run_benchmarks(
     """
     models = dict(models or {})
     entries = select_entries(tasks, datasets)
-    ctx = RunContext(data_dir, limit, train_limit, batch_size, log)
+    from diplolex.precision import resolve_precision
+
+    ctx = RunContext(data_dir, limit, train_limit, batch_size, log, precision)
     head = provenance.header(
         "accuracy",
         command,
@@ -111,6 +116,7 @@ def run_benchmarks(
         train_limit=train_limit,
         resamples=resamples,
         batch_size=batch_size,
+        precision=resolve_precision(precision, "cpu"),
     )
     content = provenance.result_file("run", command, data_dir, head["date"])
     log(f"benchmarks: {len(entries)} benchmark(s), data from {data_dir}")
@@ -235,6 +241,7 @@ def _analyzer(ctx: RunContext, task: str, weights: Path | None) -> tuple[Any, st
                 tasks=[task],
                 weights={task: str(weights)} if weights else None,
                 batch_size=ctx.batch_size,
+                precision=ctx.precision,
             )
         except (FileNotFoundError, ValueError) as err:
             where = weights or provenance.shipped_weights(task)

@@ -28,6 +28,7 @@ class RunContext:
         train_limit: fit trained baselines on the first ``train_limit`` training records.
         batch_size: sentences per encoder pass for model systems.
         log: where progress lines go.
+        precision: the model systems' encoder precision (``diplolex.load(precision=...)``).
     """
 
     data_dir: Path
@@ -35,6 +36,7 @@ class RunContext:
     train_limit: int | None = None
     batch_size: int = 32
     log: Callable[[str], None] = print
+    precision: str = "auto"
     cache: dict[str, Any] = field(default_factory=dict)
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:

@@ -63,6 +63,7 @@ def load(
     tasks: Sequence[str] | None = None,
     weights: dict | None = None,
     runtime: str = "torch",
+    precision: str = "auto",
 ) -> Analyzer:
     """Build a reusable :class:`Analyzer` (loads the models once).
 
@@ -73,6 +74,9 @@ def load(
         weights: optional ``{task: folder}`` to use other trained weights.
         runtime: ``"torch"`` (default) or ``"onnx"`` (ONNX Runtime on the CPU, the same
             results; ``pip install "diplolex[onnx]"``).
+        precision: ``"auto"`` (default): bfloat16 encoder passes where the CPU (AVX-512 BF16,
+            AMX) or GPU has it natively, float32 elsewhere; or ``"fp32"``, ``"bf16"``,
+            ``"fp16"`` (CUDA only) to choose.
 
     Example:
         >>> nlp = diplolex.load(batch_size=64)
@@ -81,7 +85,8 @@ def load(
     from diplolex.analyzer import Analyzer
 
     return Analyzer(
-        device=device, batch_size=batch_size, tasks=tasks, weights=weights, runtime=runtime
+        device=device, batch_size=batch_size, tasks=tasks, weights=weights, runtime=runtime,
+        precision=precision,
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from diplolex.adapter import adapter_digest, has_adapter, merge_adapter
 from diplolex.component import DocumentReader, Run, TaskModel
+from diplolex.memory import release_freed_memory
 from diplolex.segment import split_sentences
 from diplolex.tasks import TASK_NAMES, TASKS
 from diplolex.types import Document, Sentence, StanceResult
@@ -77,6 +78,8 @@ class Analyzer:
             written by ``diplolex train``).
         runtime: ``"torch"`` (default) or ``"onnx"``: the encoder passes in ONNX Runtime, an
             exact fp32 alternative on the CPU (:mod:`diplolex.onnx_encoder`; the ``onnx`` extra).
+        precision: ``"auto"`` (default: bfloat16 where the CPU or GPU has it natively, else
+            float32), ``"fp32"``, ``"bf16"``, or ``"fp16"`` on CUDA (:mod:`diplolex.precision`).
 
     Example:
         >>> import diplolex
@@ -93,13 +96,17 @@ class Analyzer:
         tasks: Sequence[str] | None = None,
         weights: dict[str, str | Path] | None = None,
         runtime: str = "torch",
+        precision: str = "auto",
     ) -> None:
         from diplolex.devices import check_device
         from diplolex.encoder import DEFAULT_MAX_TOKENS, SharedEncoder
         from diplolex.onnx_encoder import check_runtime
+        from diplolex.precision import resolve_precision
 
         device = check_device(device)
         self.runtime = check_runtime(runtime, device or "cpu")
+        self.precision = resolve_precision(precision, device or "cpu", self.runtime)
+        """The encoders' precision: ``fp32``, ``bf16`` or ``fp16`` (``auto`` resolved)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.tasks = check_tasks(tasks)
@@ -119,10 +126,13 @@ class Analyzer:
         self.encoder_adapter = shared_adapter(self._shared)
         if self.encoder_adapter is not None:
             merge_adapter(self.encoder.model, self.encoder_adapter)
-        if self.runtime == "onnx":
-            for encoder in (self.encoder, *(m.encoder for m in self.models.values())):
-                if encoder is not None:
-                    encoder.use_onnx()
+        for encoder in (self.encoder, *(m.encoder for m in self.models.values())):
+            if encoder is None:
+                continue
+            if self.runtime == "onnx":
+                encoder.use_onnx()
+            elif self.precision != "fp32":
+                encoder.set_precision(self.precision)
 
     @property
     def _shared(self) -> list[TaskModel]:
@@ -219,6 +229,7 @@ class Analyzer:
         ]
         for name, model in self.models.items():
             docs = model.annotate_many(docs, found[name], run)
+        release_freed_memory()
         yield from docs
 
     def _run_long(self, text: str, bounds: list[tuple[int, int]], run: Run) -> Document:
@@ -230,6 +241,8 @@ class Analyzer:
             outputs = self._read_sentences([text[s:e] for s, e in chunk])
             for name, reader in readers.items():
                 reader.add(outputs[name])
+            del outputs
+            release_freed_memory()
         return self._annotate(text, bounds, readers, run)
 
     def _readers(self, text: str, bounds: list[tuple[int, int]]) -> dict[str, DocumentReader]:
@@ -252,6 +265,8 @@ class Analyzer:
             for model in shared:
                 for i, output in zip(idx, model.read_batch(batch, texts)):
                     outputs[model.name][i] = output
+            del batch
+            release_freed_memory()
         return outputs
 
     def _annotate(

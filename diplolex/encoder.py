@@ -242,6 +242,7 @@ class SharedEncoder:
         self.hidden_size: int = self.model.config.hidden_size
         self.num_layers: int = self.model.config.num_hidden_layers + 1
         self._onnx: Callable[..., torch.Tensor] | None = None
+        self.precision = "fp32"
 
     @property
     def runtime(self) -> str:
@@ -254,6 +255,15 @@ class SharedEncoder:
         from diplolex.onnx_encoder import OnnxEncoder
 
         self._onnx = OnnxEncoder(self.model)
+
+    def set_precision(self, precision: str) -> None:
+        """Run the forward pass in ``precision`` (``fp32``, ``bf16`` or ``fp16``, see
+        :mod:`diplolex.precision`) from now on; merge adapters before, in fp32. The hidden
+        states come out as float32 whatever the precision."""
+        from diplolex.precision import DTYPES
+
+        self.model.to(DTYPES[precision])
+        self.precision = precision
 
     def encode(self, texts: list[str], pairs: list[str] | None = None) -> EncodedBatch:
         """Encode ``texts`` (optionally as ``(pair, text)`` pairs) in one forward pass.
@@ -282,7 +292,7 @@ class SharedEncoder:
         if self._onnx is not None:
             return self._onnx(*inputs)
         with torch.inference_mode():
-            return stacked_hidden_states(self.model, *inputs)
+            return stacked_hidden_states(self.model, *inputs).float()
 
     def piece_counts(self, texts: Sequence[str]) -> list[int]:
         """The number of word pieces of each text (no special tokens): what

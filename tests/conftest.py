@@ -18,7 +18,9 @@ def _onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(scope="session")
 def nlp() -> diplolex.Analyzer:
-    return diplolex.load(batch_size=16)
+    """The shipped analyses in float32, the precision their cards' figures are of (``auto``
+    is bfloat16 on a CPU with native bfloat16)."""
+    return diplolex.load(batch_size=16, precision="fp32")
 
 
 def assert_offsets_exact(doc: diplolex.Document) -> None:

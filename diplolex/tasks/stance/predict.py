@@ -21,6 +21,7 @@ import torch
 from diplolex.adapter import has_adapter, merge_adapter
 from diplolex.component import Run, TaskModel
 from diplolex.encoder import EncodedBatch, SharedEncoder, length_batches
+from diplolex.memory import release_freed_memory
 from diplolex.segment import split_sentences
 from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
 from diplolex.types import Document, StanceResult
@@ -396,6 +397,8 @@ class StanceModel(TaskModel):
             batch = encoder.encode([passages[k] for k in chunk], pairs=[queries[k] for k in chunk])
             for k, row in zip(chunk, self.probabilities(batch, len(chunk))):
                 results[live[k]] = self.result(row)
+            del batch
+            release_freed_memory()
         return results  # type: ignore[return-value]
 
 

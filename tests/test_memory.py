@@ -1,0 +1,69 @@
+"""Memory handed back between batches (issue 15): the Analyzer and the stance pass release
+freed memory after every encoder batch; the memory harness measures each size apart."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import diplolex.analyzer
+import diplolex.tasks.stance.predict
+from benchmarks import memory as memory_bench
+from diplolex.memory import release_freed_memory
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
+)
+def test_release_works_on_glibc():
+    assert release_freed_memory() is True
+
+
+def test_memory_is_released_after_every_batch(nlp, monkeypatch):
+    calls: list[str] = []
+    monkeypatch.setattr(diplolex.analyzer, "release_freed_memory", lambda: calls.append("shared"))
+    monkeypatch.setattr(
+        diplolex.tasks.stance.predict, "release_freed_memory", lambda: calls.append("stance")
+    )
+    sentences = [f"Delegation {i} said talks would resume if the truce held." for i in range(40)]
+    doc = nlp(" ".join(sentences))
+    assert len(doc.sentences) == 40
+    batches = -(-40 // nlp.batch_size)  # every sentence goes through one shared-pass batch
+    assert calls.count("shared") >= batches
+    assert calls.count("stance") >= 1 and doc.stances
+
+
+def _fake_probe(peaks: dict[int, float]):
+    def probe(data_dir, size, threads, batch_size):
+        return {"size": size, "size_label": memory_bench._label(size), "bytes": size,
+                "sentences": size // 150, "loaded_mb": 500.0, "peak_mb": peaks[size],
+                "after_mb": 600.0, "result_sentences": size // 150, "wall_s": 1.0}  # fmt: skip
+
+    return probe
+
+
+def test_memory_harness_probes_each_size_in_its_own_process(tmp_path, monkeypatch):
+    peaks = {50_000: 800.0, 5_000_000: 880.0}
+    monkeypatch.setattr(memory_bench, "probe_in_new_process", _fake_probe(peaks))
+    path, content = memory_bench.run_memory(
+        Path("/data"), sizes=[5_000_000, 50_000], out=tmp_path / "memory.json", log=lambda _: None
+    )
+    figures = content["results"][0]["figures"]
+    assert [r["size"] for r in figures["sizes"]] == [50_000, 5_000_000]
+    assert [r["ratio"] for r in figures["sizes"]] == [1.0, 1.1]
+    assert figures["ratio_largest_to_smallest"] == 1.1 and figures["goal_ratio"] == 1.2
+    assert json.loads(path.read_text())["results"][0]["figures"] == figures
+    assert "| 5 MB |" in memory_bench.table(figures["sizes"])
+
+
+def test_a_failed_probe_is_reported(monkeypatch):
+    def failing(argv, **kwargs):
+        return subprocess.CompletedProcess(argv, 1, stdout="", stderr="MemoryError: boom")
+
+    monkeypatch.setattr(memory_bench.subprocess, "run", failing)
+    with pytest.raises(RuntimeError, match="probe of 50 kB failed:\nMemoryError: boom"):
+        memory_bench.probe_in_new_process(Path("/data"), 50_000, 1, 32)
