@@ -215,8 +215,13 @@ def _variants(
         return lambda: list(r.pipe(documents))
 
     variants = {f"analyze:{name}": piping(runner(tasks)) for name, tasks in sets.items()}
-    batches = _base_batches(analyzer.encoder, texts, batch_size)
-    variants["base"] = lambda e=analyzer.encoder: [base_forward(e, b) for b in batches]
+    base = analyzer.encoder
+    if analyzer.precision != "fp32":  # the reference is the plain fp32 pass
+        from diplolex.encoder import SharedEncoder
+
+        base = SharedEncoder(max_tokens=base.max_tokens)
+    batches = _base_batches(base, texts, batch_size)
+    variants["base"] = lambda e=base: [base_forward(e, b) for b in batches]
     try:
         fast = runner(tuple(AVAILABLE_TASKS), "onnx")
     except ImportError as err:
@@ -321,7 +326,8 @@ def run_speed(
         except FileNotFoundError as err:
             raise FileNotFoundError(f"{err}; pass --model DIR to time other weights") from err
         load_seconds = time.perf_counter() - load_started
-        log(f"speed: model loaded in {load_seconds:.2f} s")
+        log(f"speed: model loaded in {load_seconds:.2f} s, precision {analyzer.precision}")
+        settings["precision"] = analyzer.precision
         variants = _variants(analyzer, documents, texts, weights, batch_size, log)
         for fn in variants.values():
             fn()  # warm-up, not timed

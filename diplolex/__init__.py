@@ -85,7 +85,11 @@ def load(
     from diplolex.analyzer import Analyzer
 
     return Analyzer(
-        device=device, batch_size=batch_size, tasks=tasks, weights=weights, runtime=runtime,
+        device=device,
+        batch_size=batch_size,
+        tasks=tasks,
+        weights=weights,
+        runtime=runtime,
         precision=precision,
     )
 

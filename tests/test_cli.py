@@ -317,6 +317,15 @@ def test_onnx_runtime_from_the_command_line(tmp_path, capsys):
     assert doc["sentences"][0]["conditional"] is True
 
 
+def test_precision_the_device_cannot_run_is_an_input_error(tmp_path, capsys):
+    path = tmp_path / "article.txt"
+    path.write_text("Aid will flow if the ceasefire holds.", encoding="utf-8")
+    assert main(["analyze", str(path), "--precision", "fp16"]) == 2
+    assert "CUDA only" in capsys.readouterr().err
+    assert main(["analyze", str(path), "--precision", "fp32", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["sentences"][0]["conditional"] is True
+
+
 def test_check_device_is_usable_from_python_before_loading():
     from diplolex.devices import check_device
 

@@ -51,6 +51,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         '(needs pip install "diplolex[onnx]")',
     )
     p.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        default="auto",
+        help="encoder precision: auto (default) is bf16 where the CPU or GPU has it natively, "
+        "else fp32; fp16 on CUDA only",
+    )
+    p.add_argument(
         "--target",
         action="append",
         dest="targets",
@@ -102,6 +109,16 @@ def check_runtime(runtime: str, device: str) -> None:
         raise InputError(str(err)) from None
 
 
+def check_precision(precision: str, device: str, runtime: str) -> None:
+    """:func:`diplolex.precision.resolve_precision`, its errors as an :class:`InputError`."""
+    from diplolex.precision import resolve_precision
+
+    try:
+        resolve_precision(precision, device, runtime)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     import diplolex
     from diplolex.progress import progress_bar
@@ -110,8 +127,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
     device = check_device(args.device)
     check_runtime(args.runtime, device or "cpu")
+    check_precision(args.precision, device or "cpu", args.runtime)
     source = open_input(args.input)  # fails before the models load
-    analyzer = diplolex.load(device=device, batch_size=args.batch_size, runtime=args.runtime)
+    analyzer = diplolex.load(device=device, batch_size=args.batch_size, runtime=args.runtime,
+                             precision=args.precision)  # fmt: skip
     results = analyze_items(analyzer, source.items(strict=args.strict), args.targets,
                             streaming=source.streaming)  # fmt: skip
     results = progress_bar(results, total=source.count_lines(), unit="doc", disable=args.quiet)
