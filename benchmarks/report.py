@@ -232,12 +232,28 @@ def _speed_section(content: dict[str, Any]) -> list[str]:
             r.get("note") or "",
         ]
         for r in results
-        if r["system"] != "summary"
+        if r["system"] not in _NOT_THROUGHPUT
     ]
     header = ["system", "analyses", "seconds (min)", "median", "sentences/s", "documents/s", "note"]
     lines += _table(header, rows)
     lines += ["", *_table(["measure", "value"], _speed_rows(s)), ""]
+    steps = next((r for r in results if r["system"] == "steps"), None)
+    if steps is not None:
+        step_rows = [
+            [name, format_figure(v["seconds"]), format_figure(v["base_layers"])]
+            for name, v in steps["figures"]["steps"].items()
+        ]
+        lines += [
+            "Where one `analyze` run with all analyses spends its time (benchmarks/breakdown.py):",
+            "",
+            *_table(["step", "seconds", "in base-encoder layers"], step_rows),
+            "",
+        ]
     return lines
+
+
+_NOT_THROUGHPUT = ("summary", "steps")
+"""Speed results that are not a throughput row."""
 
 
 def _speed_rows(s: dict[str, Any]) -> list[list[str]]:
@@ -331,7 +347,7 @@ def _plot_speed(content: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in content["results"] if r["system"] != "summary"]
+    rows = [r for r in content["results"] if r["system"] not in _NOT_THROUGHPUT]
     labels = [r["system"] if r["task"] == "none" else f"{r['system']} [{r['task']}]" for r in rows]
     values = [r["figures"]["sentences_per_s"] for r in rows]
     summary = next(r for r in content["results"] if r["system"] == "summary")["figures"]

@@ -14,6 +14,9 @@ sentences are reached), it times:
   fine-tuned model), run one after the other over the same sentences with the same batch
   size;
 * each throughput is the fastest of ``--repeats`` passes (default 3);
+* one more ``analyze`` run with all analyses clocked step by step (shared pass, each head,
+  the stance step and its pass: :mod:`benchmarks.breakdown`), each step also in units of one
+  base-encoder layer;
 * single-sentence latency (median, p95) of ``Analyzer(sentence)``, peak resident memory of
   the diplolex part and of the naive part, model load time, CPU threads and batch size.
 
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import provenance
+from benchmarks.breakdown import in_base_layers, step_seconds
 from benchmarks.run import default_output, log_stderr, write_json
 
 SPEED_CORPUS = "un-general-debates/data/data_original/TXT"
@@ -340,6 +344,14 @@ def run_speed(
             ))  # fmt: skip
         timings = {name: min(times) for name, times in samples.items()}
         medians = {name: statistics.median(times) for name, times in samples.items()}
+        steps = in_base_layers(
+            step_seconds(analyzer, lambda a=analyzer: list(a.pipe(documents))),
+            timings["base"],
+            analyzer.encoder.num_layers - 1,
+        )
+        log("speed: steps of analyze:all: " + ", ".join(
+            f"{k} {v['seconds']:.2f} s ({v['base_layers']} base layers)" for k, v in steps.items()
+        ))  # fmt: skip
         latencies = []
         for sentence in texts[:latency_sentences]:
             latencies.append(_timed(lambda s=sentence, a=analyzer: a(s)))
@@ -437,6 +449,8 @@ def run_speed(
         "seconds": round(time.perf_counter() - started, 3),
     }
     add("summary", "all", summary)
+    add("steps", "all", {"steps": steps}, "one analyze:all run clocked step by step "
+        "(benchmarks/breakdown.py); base_layers: seconds / (base pass seconds / 6)")  # fmt: skip
     content = provenance.result_file("speed", command, data_dir, head["date"], results)
     path = write_json(out or default_output("speed"), content)
     ratio = summary["ratio_to_base"]

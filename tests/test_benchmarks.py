@@ -437,3 +437,23 @@ def test_speed_smoke(data_dir: Path, model_dir: Path, tmp_path: Path) -> None:
     assert summary["latency_sentences"] == 2 and summary["peak_rss_mb"] > 0
     throughput = {(r["system"], r["task"]) for r in content["results"]}
     assert {("analyze", "all"), ("base-forward", "none"), ("naive-pipelines", "all")} <= throughput
+    steps = next(r for r in content["results"] if r["system"] == "steps")["figures"]["steps"]
+    assert {"shared_pass", "total", "rest"} <= steps.keys()
+    assert all(v["seconds"] >= 0 for v in steps.values())
+    clocked = sum(v["seconds"] for k, v in steps.items() if k not in ("total", "stance_pass"))
+    assert abs(clocked - steps["total"]["seconds"]) < 1e-3  # the steps add up to the run
+
+
+def test_step_breakdown_clocks_each_step_and_restores_the_methods(nlp) -> None:
+    from benchmarks.breakdown import in_base_layers, step_seconds
+
+    texts = ["Moscow rejected the plan, the envoy said.", "Aid will flow if the truce holds."]
+    expected = [d.to_dict() for d in nlp.pipe(texts)]
+    seconds = step_seconds(nlp, lambda: list(nlp.pipe(texts)))
+    assert {"shared_pass", "conditionality_head", "attribution_head", "stance_step",
+            "stance_pass", "rest", "total"} <= seconds.keys()  # fmt: skip
+    assert 0 < seconds["stance_pass"] <= seconds["stance_step"] < seconds["total"]
+    assert "encode" not in vars(nlp.encoder) and "annotate" not in vars(nlp.model("stance"))
+    assert [d.to_dict() for d in nlp.pipe(texts)] == expected  # clocking changes nothing
+    layers = in_base_layers({"shared_pass": 0.6}, base_seconds=1.2, layers=6)
+    assert layers == {"shared_pass": {"seconds": 0.6, "base_layers": 3.0}}
