@@ -1,4 +1,4 @@
-"""Command line of the harness: ``python -m benchmarks {run,speed,scaling,memory,report,list}``.
+"""Command line of the harness: ``python -m benchmarks COMMAND``, the commands below.
 
 :func:`add_commands` builds the subcommands on a parser; :func:`main` is the entry point.
 """
@@ -18,8 +18,8 @@ _DATA_HELP = "the shared data folder (default: $DIPLOLEX_DATA, then ../shared/da
 
 
 def add_commands(parser: argparse.ArgumentParser) -> None:
-    """Add the ``run``, ``speed``, ``scaling``, ``memory``, ``report`` and ``list`` subcommands to
-    ``parser``; each sets ``args.bench`` to its handler."""
+    """Add the ``run``, ``speed``, ``scaling``, ``memory``, ``int8``, ``report``, ``cards`` and
+    ``list`` subcommands to ``parser``; each sets ``args.bench`` to its handler."""
     commands = parser.add_subparsers(dest="bench_command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -125,6 +125,24 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     )
     memory.set_defaults(bench=_memory)
 
+    int8 = commands.add_parser(
+        "int8",
+        help="int8 recipes for the shared encoder against fp32 on DiploCond dev",
+        description=(
+            "Quantize the shared encoder with ONNX Runtime (dynamic; static with calibrated "
+            "scales) and compare dev F1 and batch-neighbour dependence against fp32."
+        ),
+    )
+    int8.add_argument("--data", default=None, help=_DATA_HELP)
+    int8.add_argument(
+        "--calibration", type=int, default=256, help="DiploCond train sentences to calibrate on"
+    )
+    int8.add_argument("--limit", type=int, default=None, help="first N dev records only")
+    int8.add_argument(
+        "--out", type=Path, default=None, help="JSON file (default benchmarks/results/int8.json)"
+    )
+    int8.set_defaults(bench=_int8)
+
     report = commands.add_parser(
         "report",
         help="markdown table and PNG plots from result files",
@@ -218,6 +236,19 @@ def _speed(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         threads=args.threads,
         naive=not args.no_naive,
+        out=args.out,
+        command=args.command_line,
+    )
+    return 0
+
+
+def _int8(args: argparse.Namespace) -> int:
+    from benchmarks.int8 import run_int8
+
+    run_int8(
+        _data_dir(args.data),
+        calibration_sentences=args.calibration,
+        limit=args.limit,
         out=args.out,
         command=args.command_line,
     )

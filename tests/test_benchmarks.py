@@ -457,3 +457,20 @@ def test_step_breakdown_clocks_each_step_and_restores_the_methods(nlp) -> None:
     assert [d.to_dict() for d in nlp.pipe(texts)] == expected  # clocking changes nothing
     layers = in_base_layers({"shared_pass": 0.6}, base_seconds=1.2, layers=6)
     assert layers == {"shared_pass": {"seconds": 0.6, "base_layers": 3.0}}
+
+
+def test_int8_recipes_are_measured_against_fp32(data_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime.quantization")
+    from benchmarks.int8 import RECIPES, run_int8, table
+
+    _, content = run_int8(
+        data_dir, calibration_sentences=8, out=tmp_path / "int8.json", log=lambda _: None
+    )
+    rows = content["results"][0]["figures"]["recipes"]
+    assert [r["recipe"] for r in rows] == ["fp32", *RECIPES]
+    for row in rows[1:]:
+        assert row["shippable"] == (row["max_f1_loss"] <= 0.01 and row["batch_dependent"] == 0)
+        assert 0 <= row["decisions_changed"] <= content["results"][0]["n"]
+    static = rows[2]
+    assert static["batch_dependent"] == 0  # fixed scales: no batch neighbour changes a score
+    assert "| static |" in table(rows)
