@@ -10,7 +10,7 @@ from pathlib import Path
 
 from diplolex.adapter import adapter_digest, has_adapter, merge_adapter
 from diplolex.component import DocumentReader, Run, TaskModel
-from diplolex.memory import release_freed_memory
+from diplolex.memory import BATCHES_PER_RELEASE, release_freed_memory
 from diplolex.segment import split_sentences
 from diplolex.tasks import TASK_NAMES, TASKS
 from diplolex.types import Document, Sentence, StanceResult
@@ -259,14 +259,17 @@ class Analyzer:
             return outputs
         from diplolex.encoder import length_batches
 
-        for idx in length_batches(self.encoder.piece_counts(sentences), self.batch_size):
+        for number, idx in enumerate(
+            length_batches(self.encoder.piece_counts(sentences), self.batch_size), 1
+        ):
             texts = [sentences[i] for i in idx]
             batch = self.encoder.encode(texts)
             for model in shared:
                 for i, output in zip(idx, model.read_batch(batch, texts)):
                     outputs[model.name][i] = output
             del batch
-            release_freed_memory()
+            if number % BATCHES_PER_RELEASE == 0:
+                release_freed_memory()
         return outputs
 
     def _annotate(

@@ -3,9 +3,11 @@
 An analysis allocates and frees many tensors of a few megabytes per batch. glibc's allocator
 keeps what is freed for reuse, and as the heap fragments over thousands of batches the
 process's resident memory climbs with the input's size, though nothing is leaked. The
-Analyzer calls :func:`release_freed_memory` after each chunk of sentences, which keeps the
-peak resident memory of a 5 MB document close to that of a 50 kB one
-(``python -m benchmarks memory``).
+Analyzer calls :func:`release_freed_memory` after each chunk of sentences and every
+:data:`BATCHES_PER_RELEASE` encoder batches (the shared pass and stance's pairs), which keeps
+the peak resident memory of a long document close to that of a short one
+(``python -m benchmarks memory``). Each release costs the pages handed back: the next batches
+fault them in again, so releasing after every batch cost a few percent of speed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import ctypes
 import ctypes.util
 import functools
 from collections.abc import Callable
+
+BATCHES_PER_RELEASE = 4
+"""Encoder batches between two releases inside one chunk."""
 
 
 @functools.cache

@@ -23,18 +23,21 @@ def test_release_works_on_glibc():
     assert release_freed_memory() is True
 
 
-def test_memory_is_released_after_every_batch(nlp, monkeypatch):
+def test_memory_is_released_between_batches_and_after_each_chunk(nlp, monkeypatch):
     calls: list[str] = []
-    monkeypatch.setattr(diplolex.analyzer, "release_freed_memory", lambda: calls.append("shared"))
-    monkeypatch.setattr(
-        diplolex.tasks.stance.predict, "release_freed_memory", lambda: calls.append("stance")
-    )
+    for module, name in ((diplolex.analyzer, "shared"), (diplolex.tasks.stance.predict, "stance")):
+        monkeypatch.setattr(module, "release_freed_memory", lambda n=name: calls.append(n))
     sentences = [f"Delegation {i} said talks would resume if the truce held." for i in range(40)]
-    doc = nlp(" ".join(sentences))
-    assert len(doc.sentences) == 40
-    batches = -(-40 // nlp.batch_size)  # every sentence goes through one shared-pass batch
-    assert calls.count("shared") >= batches
-    assert calls.count("stance") >= 1 and doc.stances
+    text = " ".join(sentences)
+    doc = nlp(text)
+    assert len(doc.sentences) == 40 and doc.stances
+    assert calls.count("shared") == 1  # 3 batches, fewer than BATCHES_PER_RELEASE: the chunk's
+    calls.clear()
+    for module in (diplolex.analyzer, diplolex.tasks.stance.predict):
+        monkeypatch.setattr(module, "BATCHES_PER_RELEASE", 1)
+    nlp(text)
+    batches = -(-40 // nlp.batch_size)
+    assert calls.count("shared") == batches + 1 and calls.count("stance") >= 1
 
 
 def _fake_probe(peaks: dict[int, float]):

@@ -21,7 +21,7 @@ import torch
 from diplolex.adapter import has_adapter, merge_adapter
 from diplolex.component import Run, TaskModel
 from diplolex.encoder import EncodedBatch, SharedEncoder, length_batches
-from diplolex.memory import release_freed_memory
+from diplolex.memory import BATCHES_PER_RELEASE, release_freed_memory
 from diplolex.segment import split_sentences
 from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
 from diplolex.types import Document, StanceResult
@@ -393,12 +393,13 @@ class StanceModel(TaskModel):
         sizes = [
             a + b for a, b in zip(encoder.piece_counts(passages), encoder.piece_counts(queries))
         ]
-        for chunk in length_batches(sizes, batch_size):
+        for number, chunk in enumerate(length_batches(sizes, batch_size), 1):
             batch = encoder.encode([passages[k] for k in chunk], pairs=[queries[k] for k in chunk])
             for k, row in zip(chunk, self.probabilities(batch, len(chunk))):
                 results[live[k]] = self.result(row)
             del batch
-            release_freed_memory()
+            if number % BATCHES_PER_RELEASE == 0:
+                release_freed_memory()
         return results  # type: ignore[return-value]
 
 
