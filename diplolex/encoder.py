@@ -212,6 +212,10 @@ def stacked_hidden_states(
     return torch.stack(out.hidden_states)
 
 
+_COUNT_SLICE = 512
+"""Texts tokenized at once by :meth:`SharedEncoder.piece_counts`."""
+
+
 class SharedEncoder:
     """The frozen base encoder, run once per batch for all analyses.
 
@@ -297,10 +301,12 @@ class SharedEncoder:
     def piece_counts(self, texts: Sequence[str]) -> list[int]:
         """The number of word pieces of each text (no special tokens): what
         :func:`length_batches` sorts by, so a batch's texts pad to nearly the same length."""
-        if not texts:
-            return []
-        ids = self.tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
-        return [len(row) for row in ids]
+        counts: list[int] = []
+        for start in range(0, len(texts), _COUNT_SLICE):  # bounded memory for many texts
+            piece = list(texts[start : start + _COUNT_SLICE])
+            ids = self.tokenizer(piece, add_special_tokens=False, verbose=False)["input_ids"]
+            counts += [len(row) for row in ids]
+        return counts
 
     def _fit_pairs(self, pairs: list[str]) -> list[str]:
         """Cut each pair segment to at most half a window of word pieces.

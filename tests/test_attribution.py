@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ from diplolex.encoder import SharedEncoder
 from diplolex.tasks.attribution.evaluate import score_attribution
 from diplolex.tasks.attribution.features import (
     DocumentTokens,
+    document_tokens,
     owner_windows,
     token_shape,
     window_starts,
@@ -193,6 +195,22 @@ def test_predict_document_from_sentence_states_matches_predict_texts(model, enco
     assert [(r.source, r.cue, r.content) for r in direct] == [
         (r.source, r.cue, r.content) for r in model.predict_texts(encoder, [ARTICLE])[0]
     ]
+
+
+def test_the_analyzer_keeps_layer_mixed_states_with_the_same_relations(model, encoder):
+    from diplolex.segment import split_sentences
+
+    bounds = split_sentences(ARTICLE)
+    sentences = [ARTICLE[s:e] for s, e in bounds]
+    kept = model.read_batch(encoder.encode(sentences), sentences)
+    assert all(st.mixed and st.states.shape[0] == 1 for st in kept)
+    assert all(st.states.dtype == torch.float16 for st in kept)
+    mixed = model.predict_document(ARTICLE, bounds, kept)
+    assert mixed and [(r.source, r.cue, r.content) for r in mixed] == [
+        (r.source, r.cue, r.content) for r in model.predict_texts(encoder, [ARTICLE])[0]
+    ]
+    with pytest.raises(ValueError, match="mix layer-mixed and unmixed"):
+        document_tokens(ARTICLE, bounds[:2], [kept[0], replace(kept[1], mixed=False)])
 
 
 def test_save_and_load_round_trip(model, encoder, tmp_path):

@@ -45,10 +45,13 @@ class SentenceStates:
         states: ``[layers, tokens, hidden]`` (special tokens removed; windows of a long
             sentence concatenated).
         offsets: per token, ``(start, end)`` relative to the sentence text.
+        mixed: the head's layer mix is already applied: ``states`` is ``[1, tokens, hidden]``
+            (what the Analyzer keeps, a seventh of the layers' memory).
     """
 
     states: torch.Tensor
     offsets: list[Offsets]
+    mixed: bool = False
 
 
 def sentence_states(batch: EncodedBatch, count: int) -> list[SentenceStates]:
@@ -84,6 +87,7 @@ class DocumentTokens:
     sentence: list[int]  # sentence index of each token
     shapes: list[int]
     starts: list[int]
+    mixed: bool = False  # states already layer-mixed: [1, tokens, hidden]
 
 
 _ALNUM_RUN = re.compile(r"[^\W_]+")
@@ -200,7 +204,10 @@ def document_tokens(
     else:
         states = torch.zeros(DEFAULT_LAYERS, 0, DEFAULT_HIDDEN)
     shapes = token_shapes(text, offsets)
-    return DocumentTokens(states, offsets, sentence, shapes, starts)
+    mixed = {sent.mixed for sent in sentences}
+    if len(mixed) > 1:
+        raise ValueError("sentence states mix layer-mixed and unmixed ones")
+    return DocumentTokens(states, offsets, sentence, shapes, starts, mixed == {True})
 
 
 DEFAULT_LAYERS = 7

@@ -89,6 +89,7 @@ class AttributionHead(nn.Module):
         mask: torch.Tensor,
         shapes: torch.Tensor,
         starts: torch.Tensor,
+        mixed: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Tag logits ``[windows, tokens, NUM_TAGS]`` and the layer's output states (for
         :meth:`point`).
@@ -98,8 +99,10 @@ class AttributionHead(nn.Module):
             mask: ``[windows, tokens]``, true for real tokens.
             shapes: ``[windows, tokens]`` indices into :data:`SHAPES`.
             starts: ``[windows, tokens]``, 1 for the first token of a sentence.
+            mixed: ``hidden_states`` went through :attr:`mix` already (``[1, windows,
+                tokens, hidden]``).
         """
-        x = self.mix(hidden_states.float())
+        x = hidden_states[0].float() if mixed else self.mix(hidden_states.float())
         positions = torch.arange(x.shape[1], device=x.device).clamp(
             max=self.config.window_tokens - 1
         )

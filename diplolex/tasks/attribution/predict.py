@@ -98,11 +98,13 @@ class AttributionModel(TaskModel):
         return next(self.head.parameters()).device
 
     def read_batch(self, batch: EncodedBatch, texts: list[str]) -> list[SentenceStates]:
-        """Each sentence's word-piece states of a shared-pass batch, kept as float16 on the
-        CPU until its document is read."""
-        out = sentence_states(batch, len(texts))
+        """Each sentence's word-piece states of a shared-pass batch, mixed over the layers by
+        the head's layer mix and kept as float16 on the CPU until its document is read."""
+        with torch.inference_mode():
+            mixed = self.head.mix(batch.hidden_states.to(self.device).float())[None]
+        out = sentence_states(dataclasses.replace(batch, hidden_states=mixed), len(texts))
         for st in out:
-            st.states = st.states.to(torch.float16).cpu()
+            st.states, st.mixed = st.states.to(torch.float16).cpu(), True
         return out
 
     def start_document(self, text: str, bounds: Bounds) -> DocumentRelations:
@@ -186,7 +188,7 @@ class AttributionModel(TaskModel):
             with torch.inference_mode():
                 logits, hidden = self.head(
                     states.to(device), mask.to(device), shapes.to(device),
-                    sentence_starts.to(device),
+                    sentence_starts.to(device), mixed=doc.mixed,
                 )  # fmt: skip
             window_probs = logits.float().softmax(-1).cpu()
             for k, (_, start, _) in enumerate(group):
