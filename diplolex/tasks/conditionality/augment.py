@@ -1,14 +1,12 @@
 """Synthetic training sentences for the cue families DiploCond has few examples of.
 
 DiploCond train holds 5 ultimatums, 7 preconditions, 2 "or face" threats and no "contingent
-on" at all, and a model trained on it misses those forms; and even with release v2 it reads
-*until / before / once* as temporal almost always. This module writes sentences of
+on" at all, and a model trained on it misses those forms. This module writes sentences of
 those forms from small lists of our own actors, demanded acts and outcomes, annotated by the
 conventions of task-definitions.md section 1 (the condition includes an adjacent cue; a
 named condition such as "an ultimatum to X to do Y" is the condition, with no consequence),
 plus hard negatives that use the same words in their non-conditional senses ("the conditions
-in the camps", "in Vienna or Geneva", "only 12 delegations", "until last year", "once a
-year", "the crisis requires action").
+in the camps", "in Vienna or Geneva", "only 12 delegations").
 
 The sentences are training data only: never an evaluation set.
 """
@@ -101,11 +99,6 @@ def _cap(phrase: str) -> str:
     return phrase[0].upper() + phrase[1:]
 
 
-def _inside(name: str) -> str:
-    """``name`` as written inside a sentence ("The coalition" -> "the coalition")."""
-    return "t" + name[1:] if name.startswith("The ") else name
-
-
 def _ultimatum(r: random.Random) -> dict:
     a, p, act = r.choice(ACTORS), r.choice(PARTIES), r.choice(ACTS)
     condition = f"an ultimatum to {p} to {act.verb}"
@@ -149,42 +142,10 @@ def _or_face(r: random.Random) -> dict:
 
 def _in_exchange(r: random.Random) -> dict:
     a, act, outcome = r.choice(ACTORS), r.choice(ACTS), r.choice(OUTCOMES)
-    cue = r.choice(("in exchange for", "in return for"))
     consequence = f"{a} would offer {outcome}"
-    condition = f"{cue} {act.noun}"
-    return _record(f"{consequence} {condition}.", [("offer", cue, condition, consequence)])
-
-
-def _until(r: random.Random) -> dict:
-    a, p, act, outcome = r.choice(ACTORS), r.choice(PARTIES), r.choice(ACTS), r.choice(OUTCOMES)
-    consequence = r.choice((f"{a} will withhold {outcome}", f"{a} will not return to the talks"))
-    condition = f"until {p} agrees to {act.verb}"
-    text = f"{consequence} {condition}."
-    return _record(text, [("demand", "until", condition, consequence)])
-
-
-def _before(r: random.Random) -> dict:
-    a, p, act, outcome = r.choice(ACTORS), r.choice(PARTIES), r.choice(ACTS), r.choice(OUTCOMES)
-    condition = f"{_cap(p)} must {act.verb}"
-    consequence = f"{_inside(a)} will consider {outcome}"
-    text = f"{condition} before {consequence}."
-    return _record(text, [("demand", "before", condition, consequence)])
-
-
-def _once(r: random.Random) -> dict:
-    a, p, act, outcome = r.choice(ACTORS), r.choice(PARTIES), r.choice(ACTS), r.choice(OUTCOMES)
-    cue = r.choice(("once", "as soon as"))
-    consequence = f"{a} will grant {outcome}"
-    condition = f"{cue} {p} agrees to {act.verb}"
-    return _record(f"{consequence} {condition}.", [("offer", cue, condition, consequence)])
-
-
-def _requires(r: random.Random) -> dict:
-    act = r.choice(ACTS)
-    consequence = r.choice(("Any peace accord", "A return to the table", "Normalised relations"))
-    condition = f"requires {act.noun}"
-    text = f"{consequence} {condition}."
-    return _record(text, [("hypothetical", "requires", condition, consequence)])
+    condition = f"in exchange for {act.noun}"
+    return _record(f"{consequence} {condition}.", [("offer", "in exchange for", condition,
+                                                     consequence)])  # fmt: skip
 
 
 def _otherwise(r: random.Random) -> dict:
@@ -197,7 +158,7 @@ def _otherwise(r: random.Random) -> dict:
 
 def _negative(r: random.Random) -> dict:
     a, p = r.choice(ACTORS), r.choice(PARTIES)
-    a_inside = _inside(a)
+    a_inside = a[0].lower() + a[1:] if a.startswith("The ") else a
     text = r.choice(
         (
             f"Humanitarian conditions in the camps run by {p} have worsened.",
@@ -207,12 +168,6 @@ def _negative(r: random.Random) -> dict:
             f"{a} spoke about the conditions for lasting growth in the region.",
             f"The envoy of {a_inside} met {p} on Friday and left without comment.",
             f"Before the vote, {a} consulted {p} on the agenda.",
-            f"Until last year, {p} controlled the northern crossing.",
-            f"The talks between {_inside(a)} and {p} went on until late on Friday.",
-            f"Once a year, envoys of {_inside(a)} and {p} meet in Geneva.",
-            f"As soon as the delegates arrived, {a} opened the session.",
-            f"The crisis requires urgent action from {_inside(a)}.",
-            f"{a} will chair the council until {r.randint(2027, 2031)}.",
         )
     )
     return _record(text, [])
@@ -221,8 +176,7 @@ def _negative(r: random.Random) -> dict:
 FAMILIES: dict[str, Callable[[random.Random], dict]] = {
     "ultimatum": _ultimatum, "deadline": _deadline, "precondition": _precondition,
     "contingent on": _contingent, "hinges on": _hinges, "or face": _or_face,
-    "in exchange for": _in_exchange, "otherwise": _otherwise, "until": _until,
-    "before": _before, "once": _once, "requires": _requires,
+    "in exchange for": _in_exchange, "otherwise": _otherwise,
 }  # fmt: skip
 
 
