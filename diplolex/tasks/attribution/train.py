@@ -53,7 +53,7 @@ class TrainingSettings(BaseTrainingSettings):
     """What ``diplolex train attribution`` varies; the defaults reproduce the shipped weights
     (with ``encoder_adapter`` set to the shipped conditionality folder)."""
 
-    epochs: int = 6
+    epochs: int = 4
     batch_size: int = 8  # windows of up to 256 word pieces
     learning_rate: float = 1e-3
     use_shape: bool = True
