@@ -8,13 +8,29 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from benchmarks import RESULTS_DIR
 from diplolex.tasks import TASK_NAMES
 
 _DATA_HELP = "the shared data folder (default: $DIPLOLEX_DATA, then ../shared/data)"
+
+
+def _add_size_options(command: argparse.ArgumentParser, sizes: str, result: str) -> None:
+    """The options of a command that analyses documents of several sizes."""
+    command.add_argument("--data", default=None, help=_DATA_HELP)
+    command.add_argument(
+        "--sizes",
+        default=sizes,
+        help="comma-separated document sizes in bytes, k = 1,000, M = 1,000,000",
+    )
+    command.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    command.add_argument("--batch-size", type=int, default=32, help="sentences per encoder pass")
+    default_out = f"benchmarks/results/{result}.json"
+    command.add_argument(
+        "--out", type=Path, default=None, help=f"JSON file (default {default_out})"
+    )
 
 
 def add_commands(parser: argparse.ArgumentParser) -> None:
@@ -93,17 +109,7 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
             "analyze() call each, and report CPU time against size as a table, JSON and a plot."
         ),
     )
-    scaling.add_argument("--data", default=None, help=_DATA_HELP)
-    scaling.add_argument(
-        "--sizes",
-        default="100k,200k,500k,1M,2M",
-        help="comma-separated document sizes in bytes, k = 1,000, M = 1,000,000",
-    )
-    scaling.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    scaling.add_argument("--batch-size", type=int, default=32, help="sentences per encoder pass")
-    scaling.add_argument(
-        "--out", type=Path, default=None, help="JSON file (default benchmarks/results/scaling.json)"
-    )
+    _add_size_options(scaling, "100k,200k,500k,1M,2M", "scaling")
     scaling.set_defaults(bench=_scaling)
 
     memory = commands.add_parser(
@@ -114,15 +120,7 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
             "fresh process, and report the peak RSS against the smallest size's (goal 1.2x)."
         ),
     )
-    memory.add_argument("--data", default=None, help=_DATA_HELP)
-    memory.add_argument(
-        "--sizes", default="50k,5M", help="comma-separated document sizes (k = 1,000 bytes)"
-    )
-    memory.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    memory.add_argument("--batch-size", type=int, default=32, help="sentences per encoder pass")
-    memory.add_argument(
-        "--out", type=Path, default=None, help="JSON file (default benchmarks/results/memory.json)"
-    )
+    _add_size_options(memory, "50k,5M", "memory")
     memory.set_defaults(bench=_memory)
 
     int8 = commands.add_parser(
@@ -257,23 +255,21 @@ def _int8(args: argparse.Namespace) -> int:
 
 def _memory(args: argparse.Namespace) -> int:
     from benchmarks.memory import run_memory
-    from benchmarks.scaling import parse_size
 
-    run_memory(
-        _data_dir(args.data),
-        sizes=[parse_size(s) for s in args.sizes.split(",") if s.strip()],
-        threads=args.threads,
-        batch_size=args.batch_size,
-        out=args.out,
-        command=args.command_line,
-    )
-    return 0
+    return _run_by_size(run_memory, args)
 
 
 def _scaling(args: argparse.Namespace) -> int:
-    from benchmarks.scaling import parse_size, run_scaling
+    from benchmarks.scaling import run_scaling
 
-    run_scaling(
+    return _run_by_size(run_scaling, args)
+
+
+def _run_by_size(run: Callable[..., object], args: argparse.Namespace) -> int:
+    """Run a by-size measurement (``scaling``, ``memory``) with its command's options."""
+    from benchmarks.scaling import parse_size
+
+    run(
         _data_dir(args.data),
         sizes=[parse_size(s) for s in args.sizes.split(",") if s.strip()],
         threads=args.threads,

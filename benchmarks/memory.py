@@ -33,13 +33,10 @@ GOAL_RATIO = 1.2
 
 
 def _rss_mb() -> float:
-    """The resident memory of this process now (Linux ``/proc``; else the peak so far)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as statm:
-            pages = int(statm.read().split()[1])
-        return pages * resource.getpagesize() / 2**20
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The resident memory of this process now, in MiB."""
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
 
 
 def probe(data_dir: Path, size: int, threads: int, batch_size: int) -> dict[str, Any]:

@@ -70,3 +70,20 @@ def test_a_failed_probe_is_reported(monkeypatch):
     monkeypatch.setattr(memory_bench.subprocess, "run", failing)
     with pytest.raises(RuntimeError, match="probe of 50 kB failed:\nMemoryError: boom"):
         memory_bench.probe_in_new_process(Path("/data"), 50_000, 1, 32)
+
+
+@pytest.mark.parametrize(("command", "module"), [("memory", "memory"), ("scaling", "scaling")])
+def test_by_size_commands_pass_their_options(command, module, tmp_path, monkeypatch):
+    import importlib
+
+    from benchmarks import cli
+
+    seen = {}
+    target = importlib.import_module(f"benchmarks.{module}")
+    monkeypatch.setattr(target, f"run_{module}", lambda data, **kw: seen.update(data=data, **kw))
+    argv = [command, "--data", str(tmp_path), "--sizes", "50k, 1M", "--threads", "2",
+            "--batch-size", "8", "--out", str(tmp_path / "o.json")]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert seen["data"] == tmp_path and seen["sizes"] == [50_000, 1_000_000]
+    assert (seen["threads"], seen["batch_size"], seen["out"]) == (2, 8, tmp_path / "o.json")
+    assert seen["command"].startswith(f"python -m benchmarks {command}")
