@@ -8,8 +8,10 @@ Each step is clocked by wrapping one method of one loaded object for the duratio
 * ``<analysis>_head``: an analysis that reads the shared pass: its ``read_batch`` (the head
   on a batch's states), ``annotate`` (decoding and assembly) and, for attribution,
   ``predict_document`` (its head over windows of consecutive sentences);
-* ``stance_step``: stance's ``annotate_many`` (targets, holders and its own cross-encoder
-  pass over the pairs), of which ``stance_pass`` is its encoder's ``encode``;
+* ``stance_step``: stance's ``annotate_many`` (targets, holders, and the scoring of the
+  pairs: proposed targets by its shared-pass head, given ones by its own cross-encoder pass)
+  and its ``read_batch`` of the shared pass; ``stance_pass``, a part of it, is its own
+  encoder's ``encode`` (0 when every pair came from the shared pass);
 * ``rest``: the run's time outside those (segmentation, batching, documents).
 
 Every figure is also given in units of one base-encoder layer (the plain base pass's time
@@ -57,8 +59,10 @@ def step_seconds(analyzer: Any, run: Callable[[], Any]) -> dict[str, float]:
         stack.enter_context(clocked(analyzer.encoder, "encode", seconds, "shared_pass"))
         for name, model in analyzer.models.items():
             if name == "stance":
-                stack.enter_context(clocked(model, "annotate_many", seconds, "stance_step"))
+                for method in ("annotate_many", "read_batch"):
+                    stack.enter_context(clocked(model, method, seconds, "stance_step"))
                 if model.encoder is not None:
+                    seconds["stance_pass"] = 0.0
                     stack.enter_context(clocked(model.encoder, "encode", seconds, "stance_pass"))
                 continue
             for method in ("read_batch", "annotate", "predict_document"):

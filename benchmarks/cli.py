@@ -34,7 +34,8 @@ def _add_size_options(command: argparse.ArgumentParser, sizes: str, result: str)
 
 
 def add_commands(parser: argparse.ArgumentParser) -> None:
-    """Add the ``run``, ``speed``, ``scaling``, ``memory``, ``int8``, ``report``, ``cards`` and
+    """Add the ``run``, ``speed``, ``scaling``, ``memory``, ``int8``, ``shared-stance``,
+    ``report``, ``cards`` and
     ``list`` subcommands to ``parser``; each sets ``args.bench`` to its handler."""
     commands = parser.add_subparsers(dest="bench_command", required=True, metavar="COMMAND")
 
@@ -140,6 +141,23 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=None, help="JSON file (default benchmarks/results/int8.json)"
     )
     int8.set_defaults(bench=_int8)
+
+    shared = commands.add_parser(
+        "shared-stance",
+        help="stance from the shared pass against the cross-encoder on the stance dev sets",
+        description=(
+            "Score the gold (sentence, target span, holder) pairs of the stance dev sets with "
+            "the shared-pass head and with the cross-encoder."
+        ),
+    )
+    shared.add_argument("--data", default=None, help=_DATA_HELP)
+    shared.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="JSON file (default benchmarks/results/shared_stance.json)",
+    )
+    shared.set_defaults(bench=_shared_stance)
 
     report = commands.add_parser(
         "report",
@@ -250,6 +268,13 @@ def _int8(args: argparse.Namespace) -> int:
         out=args.out,
         command=args.command_line,
     )
+    return 0
+
+
+def _shared_stance(args: argparse.Namespace) -> int:
+    from benchmarks.shared_stance import run_shared_stance
+
+    run_shared_stance(_data_dir(args.data), out=args.out, command=args.command_line)
     return 0
 
 

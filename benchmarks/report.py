@@ -259,6 +259,7 @@ _NOT_THROUGHPUT = ("summary", "steps")
 def _speed_rows(s: dict[str, Any]) -> list[list[str]]:
     labels = {
         "ratio_to_base": "analyze / base-encoder time",
+        "ratio_to_base_analyze_all-shared-stance": "analyze, shared-pass stance / base",
         "ratio_to_base_analyze_conditionality+attribution": "conditionality + attribution / base",
         "ratio_to_base_onnx_all": "analyze in ONNX Runtime / base (torch)",
         "ratio_to_base_onnx_conditionality+attribution": "cond. + attribution, ONNX / base",

@@ -196,9 +196,11 @@ def _variants(
     batch_size: int,
     log: Callable[[str], None],
 ) -> dict[str, Callable[[], Any]]:
-    """What is timed, by name: every analysis together and each alone, conditionality with
-    attribution (the shared pass), the plain base pass batched as ``analyze()`` batches, and
-    the same analyses and base pass in ONNX Runtime when it is installed."""
+    """What is timed, by name: every analysis together and each alone, all of them with the
+    proposed targets' stances from the shared pass (``proposed_stance="shared-pass"``),
+    conditionality with attribution (the shared pass), the plain base pass batched as
+    ``analyze()`` batches, and the same analyses and base pass in ONNX Runtime when it is
+    installed."""
     import diplolex
     from diplolex.analyzer import AVAILABLE_TASKS
 
@@ -219,6 +221,10 @@ def _variants(
         return lambda: list(r.pipe(documents))
 
     variants = {f"analyze:{name}": piping(runner(tasks)) for name, tasks in sets.items()}
+    if "stance" in AVAILABLE_TASKS and len(shared) == 2:
+        fast_stance = diplolex.load(batch_size=batch_size, weights=weights,
+                                    proposed_stance="shared-pass")  # fmt: skip
+        variants["analyze:all-shared-stance"] = piping(fast_stance)
     base = analyzer.encoder
     if analyzer.precision != "fp32":  # the reference is the plain fp32 pass
         from diplolex.encoder import SharedEncoder
@@ -425,6 +431,7 @@ def run_speed(
         **{
             f"ratio_to_base_{name.replace(':', '_')}": round(timings[name] / timings["base"], 3)
             for name in (
+                "analyze:all-shared-stance",
                 "analyze:conditionality+attribution",
                 "onnx:all",
                 "onnx:conditionality+attribution",

@@ -18,6 +18,8 @@ from diplolex.types import Document, Sentence, StanceResult
 AVAILABLE_TASKS: tuple[str, ...] = TASK_NAMES
 """The analyses this version ships weights for; ``tasks=None`` means all of them."""
 
+PROPOSED_STANCE = ("cross-encoder", "shared-pass")
+"""The values of ``proposed_stance``."""
 _SENTENCES_PER_CHUNK = 512  # sentences held between encoder passes and assembly
 
 
@@ -80,6 +82,11 @@ class Analyzer:
             exact fp32 alternative on the CPU (:mod:`diplolex.onnx_encoder`; the ``onnx`` extra).
         precision: ``"auto"`` (default: bfloat16 where the CPU or GPU has it natively, else
             float32), ``"fp32"``, ``"bf16"``, or ``"fp16"`` on CUDA (:mod:`diplolex.precision`).
+        proposed_stance: how the stances towards targets the analysis proposes (no
+            ``targets=`` given) are scored: ``"cross-encoder"`` (default: stance's own pass
+            per (sentence, target) pair, the more accurate) or ``"shared-pass"`` (stance's
+            small head on the shared pass's states: no pass of its own, a few points of F1
+            less, docs/models/stance.md). User-given targets always use the cross-encoder.
 
     Example:
         >>> import diplolex
@@ -97,6 +104,7 @@ class Analyzer:
         weights: dict[str, str | Path] | None = None,
         runtime: str = "torch",
         precision: str = "auto",
+        proposed_stance: str = "cross-encoder",
     ) -> None:
         from diplolex.devices import check_device
         from diplolex.encoder import DEFAULT_MAX_TOKENS, SharedEncoder
@@ -126,6 +134,10 @@ class Analyzer:
         self.encoder_adapter = shared_adapter(self._shared)
         if self.encoder_adapter is not None:
             merge_adapter(self.encoder.model, self.encoder_adapter)
+        self.proposed_stance = proposed_stance
+        self._listeners = self._shared_pass_listeners(proposed_stance)
+        """Analyses with passes of their own that also read the shared pass (stance's head
+        for proposed targets), for documents read in one chunk."""
         for encoder in (self.encoder, *(m.encoder for m in self.models.values())):
             if encoder is None:
                 continue
@@ -133,6 +145,22 @@ class Analyzer:
                 encoder.use_onnx()
             elif self.precision != "fp32":
                 encoder.set_precision(self.precision)
+
+    def _shared_pass_listeners(self, proposed_stance: str) -> list[TaskModel]:
+        if proposed_stance not in PROPOSED_STANCE:
+            raise ValueError(
+                f"proposed_stance must be one of {list(PROPOSED_STANCE)}, got {proposed_stance!r}"
+            )
+        if proposed_stance == "cross-encoder" or "stance" not in self.models:
+            return []
+        stance = self.models["stance"]
+        if not self._shared or not stance.listen_to_shared_pass(self.encoder_adapter):
+            raise ValueError(
+                "proposed_stance='shared-pass' needs the stance weights' shared-pass head "
+                "(shared/) trained on this shared encoder, and a sentence analysis "
+                "(conditionality or attribution) to run the shared pass"
+            )
+        return [stance]
 
     @property
     def _shared(self) -> list[TaskModel]:
@@ -238,7 +266,7 @@ class Analyzer:
         readers = self._readers(text, bounds)
         for c in range(0, len(bounds), _SENTENCES_PER_CHUNK):
             chunk = bounds[c : c + _SENTENCES_PER_CHUNK]
-            outputs = self._read_sentences([text[s:e] for s, e in chunk])
+            outputs = self._read_sentences([text[s:e] for s, e in chunk], listeners=False)
             for name, reader in readers.items():
                 reader.add(outputs[name])
             del outputs
@@ -248,14 +276,17 @@ class Analyzer:
     def _readers(self, text: str, bounds: list[tuple[int, int]]) -> dict[str, DocumentReader]:
         return {name: model.start_document(text, bounds) for name, model in self.models.items()}
 
-    def _read_sentences(self, sentences: list[str]) -> dict[str, list]:
+    def _read_sentences(self, sentences: list[str], listeners: bool = True) -> dict[str, list]:
         """One encoder pass per batch of similar-length sentences; every analysis that reads
-        the shared pass turns it into one output per sentence (``[]`` for the others)."""
-        shared = self._shared
+        the shared pass turns it into one output per sentence (``[]`` for the others).
+        ``listeners=False`` (a long document, read chunk by chunk): the analyses with passes
+        of their own do not read it, so that nothing they would keep grows with the document.
+        """
+        shared = self._shared + (self._listeners if listeners else [])
         outputs: dict[str, list] = {name: [] for name in self.models}
         for model in shared:
             outputs[model.name] = [None] * len(sentences)
-        if not shared:
+        if not self._shared:
             return outputs
         from diplolex.encoder import length_batches
 

@@ -114,6 +114,12 @@ class TaskModel:
         """One output per text of a shared-pass batch (analyses that read the shared pass)."""
         raise NotImplementedError(f"{self.name} does not read the shared encoder pass")
 
+    def listen_to_shared_pass(self, encoder_adapter: Path | None) -> bool:
+        """Whether this analysis, though it runs passes of its own, also reads the shared
+        pass (:meth:`read_batch`) of an encoder with ``encoder_adapter`` merged in (``None``:
+        the base encoder). The Analyzer asks once, at load; by default: no."""
+        return False
+
     def start_document(self, text: str, bounds: Bounds) -> DocumentReader:
         """A reader for one document's sentence outputs (by default: keep them all)."""
         return SentenceOutputs()

@@ -108,9 +108,9 @@ def _analyze_with_batch_spy(nlp, monkeypatch, text):
     calls: list[int] = []
     real = Analyzer._read_sentences
 
-    def spy(self, sentences):
+    def spy(self, sentences, **options):
         calls.append(len(sentences))
-        return real(self, sentences)
+        return real(self, sentences, **options)
 
     monkeypatch.setattr(Analyzer, "_read_sentences", spy)
     return nlp(text), calls

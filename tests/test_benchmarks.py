@@ -453,7 +453,9 @@ def test_step_breakdown_clocks_each_step_and_restores_the_methods(nlp) -> None:
     assert {"shared_pass", "conditionality_head", "attribution_head", "stance_step",
             "stance_pass", "rest", "total"} <= seconds.keys()  # fmt: skip
     assert 0 < seconds["stance_pass"] <= seconds["stance_step"] < seconds["total"]
-    assert "encode" not in vars(nlp.encoder) and "annotate" not in vars(nlp.model("stance"))
+    stance = nlp.model("stance")
+    assert "encode" not in vars(nlp.encoder) and "annotate_many" not in vars(stance)
+    assert "read_batch" not in vars(stance)
     assert [d.to_dict() for d in nlp.pipe(texts)] == expected  # clocking changes nothing
     layers = in_base_layers({"shared_pass": 0.6}, base_seconds=1.2, layers=6)
     assert layers == {"shared_pass": {"seconds": 0.6, "base_layers": 3.0}}

@@ -58,6 +58,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "else fp32; fp16 on CUDA only",
     )
     p.add_argument(
+        "--proposed-stance",
+        choices=("cross-encoder", "shared-pass"),
+        default="cross-encoder",
+        help="how stances towards proposed targets (no --target) are scored: cross-encoder "
+        "(default, a pass per pair) or shared-pass (from the shared sentence pass: faster, "
+        "a few points of F1 less)",
+    )
+    p.add_argument(
         "--target",
         action="append",
         dest="targets",
@@ -130,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
     check_precision(args.precision, device or "cpu", args.runtime)
     source = open_input(args.input)  # fails before the models load
     analyzer = diplolex.load(device=device, batch_size=args.batch_size, runtime=args.runtime,
-                             precision=args.precision)  # fmt: skip
+                             precision=args.precision,
+                             proposed_stance=args.proposed_stance)  # fmt: skip
     results = analyze_items(analyzer, source.items(strict=args.strict), args.targets,
                             streaming=source.streaming)  # fmt: skip
     results = progress_bar(results, total=source.count_lines(), unit="doc", disable=args.quiet)

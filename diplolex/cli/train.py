@@ -26,8 +26,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--encoder-adapter",
         default=None,
-        help="attribution: train on the base encoder with this LoRA adapter merged in (a "
-        "conditionality weights folder); the output folder carries a copy of the adapter",
+        help="attribution, stance --part shared: train on the base encoder with this LoRA "
+        "adapter merged in (a conditionality weights folder); the output folder carries a "
+        "copy of the adapter",
+    )
+    p.add_argument(
+        "--part",
+        default=None,
+        help="train one further part of the analysis instead of its main model; stance: "
+        "'shared' (the head that scores proposed targets from the shared pass)",
     )
     p.set_defaults(run=run)
 
@@ -35,7 +42,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from diplolex.corpora.paths import resolve_data_dir
 
-    module = task_spec(args.task).trainer_module()
+    try:
+        module = task_spec(args.task).trainer_module(args.part)
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
     settings = module.TrainingSettings()
     if args.epochs is not None:
         settings.epochs = args.epochs
@@ -43,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
         settings.seed = args.seed
     if args.encoder_adapter is not None:
         if not hasattr(settings, "encoder_adapter"):
-            raise SystemExit(f"--encoder-adapter applies to attribution, not {args.task}")
+            raise SystemExit(
+                "--encoder-adapter applies to attribution and stance --part shared, "
+                f"not {args.task}"
+            )
         settings.encoder_adapter = args.encoder_adapter
     module.train(resolve_data_dir(args.data), Path(args.out), settings)
     return 0

@@ -26,21 +26,33 @@ class TaskSpec:
             dataclass with ``epochs`` and ``seed``) and ``train(data_dir, out_dir, settings)``.
         reads_shared_pass: whether the model reads the one shared encoder pass over the
             sentences (else it runs its own passes, as stance does per (text, target) pair).
+        parts: further parts trained apart, ``(part, trainer module)`` pairs: ``diplolex
+            train NAME --part PART`` runs that module instead of ``trainer``.
     """
 
     name: str
     model: str
     trainer: str
     reads_shared_pass: bool
+    parts: tuple[tuple[str, str], ...] = ()
 
     def model_class(self) -> Any:
         """The model class (imports its module, and with it torch)."""
         module, _, cls = self.model.partition(":")
         return getattr(importlib.import_module(module), cls)
 
-    def trainer_module(self) -> Any:
-        """The training module."""
-        return importlib.import_module(self.trainer)
+    def trainer_module(self, part: str | None = None) -> Any:
+        """The training module (of ``part``, when given).
+
+        Raises:
+            ValueError: the analysis has no such part.
+        """
+        if part is None:
+            return importlib.import_module(self.trainer)
+        parts = dict(self.parts)
+        if part not in parts:
+            raise ValueError(f"{self.name} has no part {part!r}; its parts: {sorted(parts)}")
+        return importlib.import_module(parts[part])
 
 
 TASKS: tuple[TaskSpec, ...] = (
@@ -61,6 +73,7 @@ TASKS: tuple[TaskSpec, ...] = (
         "diplolex.tasks.stance.predict:StanceModel",
         "diplolex.tasks.stance.adapted",
         reads_shared_pass=False,
+        parts=(("shared", "diplolex.tasks.stance.shared_train"),),
     ),
 )
 """Every analysis, in the order the Analyzer runs them (stance reads the attributions)."""

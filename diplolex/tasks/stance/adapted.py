@@ -58,7 +58,7 @@ class AdaptedSettings(FrozenSettings):
     diplostance_repeats: int = 3
     synthetic_per_family: int = 40
     span_markers: bool = True
-    lora: LoraSettings = field(default_factory=LoraSettings)
+    lora: LoraSettings = field(default_factory=lambda: LoraSettings(layers=None))  # all 6
 
 
 @dataclass(frozen=True)

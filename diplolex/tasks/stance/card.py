@@ -92,3 +92,46 @@ def stance_card(
         ],
         settings=dataclasses.asdict(settings),
     ).render()
+
+
+SHARED_TRAINING_COMMAND = (
+    "diplolex train stance --part shared --data ../shared/data "
+    "--encoder-adapter diplolex/weights/conditionality --out diplolex/weights/stance/shared"
+)
+
+
+def shared_stance_card(settings, dev_f_avg: float, epoch: int, minutes: float) -> str:
+    """Render the card of the shared-pass stance head (``diplolex.tasks.stance.shared``)."""
+    return ModelCard(
+        task="stance (shared pass)",
+        summary=(
+            "Scores the holder's stance (favor / against / neutral) towards a target that "
+            "diplolex.analyze() proposed in the sentence itself (a position-taking verb's "
+            "object, an attribution's content), from the states of the shared encoder pass "
+            "that conditionality and attribution already computed: a layer mix, role vectors "
+            "on the target's and the holder's tokens, one small transformer layer, and a "
+            "classifier over the target, holder, sentence and target x holder means. "
+            "User-given targets keep the cross-encoder of the folder above."
+        ),
+        training_command=SHARED_TRAINING_COMMAND,
+        data=[
+            "DiploStance train: (holder, target, stance) pairs with their target spans; the "
+            "holder's first mention located in the sentence (none: the author)",
+            f"Written pairs of the diplomatic stance conventions ({settings.synthetic_per_family}"
+            " sentences a family, `diplolex/tasks/stance/augment.py`)",
+            f"Model selection: DiploStance dev F_avg after each epoch (epoch {epoch} of "
+            f"{settings.epochs} kept); the temperature is fitted on the same dev pairs",
+            "The encoder stays frozen: the base model with the adapter of "
+            f"{settings.encoder_adapter or '(none)'} merged in, a copy of which this folder "
+            "carries",
+        ],
+        figures=[("DiploStance dev F_avg (selection)", f"{dev_f_avg:.3f}")],
+        limitations=[
+            "Only for targets that are spans of the sentence: it never says unrelated.",
+            "It reads an encoder adapted for conditionality and attribution, not for stance; "
+            "docs/models/stance.md compares it with the cross-encoder on the dev sets.",
+            "English news text; the base model is uncased.",
+            f"Training took {minutes:.1f} minutes on the 2-core CPU.",
+        ],
+        settings=dataclasses.asdict(settings),
+    ).render()

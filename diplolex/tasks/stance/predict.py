@@ -24,10 +24,12 @@ from diplolex.encoder import EncodedBatch, SharedEncoder, length_batches
 from diplolex.memory import BATCHES_PER_RELEASE, release_freed_memory
 from diplolex.segment import split_sentences
 from diplolex.tasks.stance.model import StanceConfig, StanceHead, segment_masks
-from diplolex.types import Document, StanceResult
+from diplolex.types import Document, Offsets, StanceResult
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
+
+    from diplolex.tasks.stance.shared import SharedPassStance
 
 
 _WORD = re.compile(r"\w+")
@@ -150,19 +152,15 @@ def _occurrences(text: str, phrase: str) -> list[tuple[int, int]]:
     return [m.span() for m in re.finditer(pattern, text, re.IGNORECASE)]
 
 
-def mark_pair(passage: str, target: str, holder: str | None = None) -> str:
-    """``passage`` with the target's mention between ``« »`` and the named holder's first
-    mention between ``{ }``, so the model knows which mention is which.
-
-    The target's mention is its first occurrence after the holder's mention (a holder is
-    mostly the subject before its verb and object), else its last one before it, else (no
-    holder) its first: in "Kenya opposed the resolution but Ghana backed the resolution",
-    Ghana's is the second. A phrase that does not occur (or a holder overlapping the target)
-    is left unmarked; ``None`` and ``"author"`` name no holder.
+def locate_pair(
+    passage: str, target: str, holder: str | None = None
+) -> tuple[Offsets | None, Offsets | None]:
+    """``(target, holder)`` offsets of the mentions :func:`mark_pair` marks (``None`` where a
+    phrase does not occur; the holder also ``None`` when it overlaps the target's mention).
 
     Example:
-        >>> mark_pair("Kyiv rejected the truce, Moscow welcomed it.", "the truce", "Moscow")
-        'Kyiv rejected « the truce », { Moscow } welcomed it.'
+        >>> locate_pair("Kyiv rejected the truce, Moscow welcomed it.", "the truce", "Moscow")
+        ((14, 23), (25, 31))
     """
     targets = _occurrences(passage, target)
     holders = _occurrences(passage, holder) if holder is not None and holder != AUTHOR else []
@@ -171,11 +169,28 @@ def mark_pair(passage: str, target: str, holder: str | None = None) -> str:
     if targets and holder_at:
         after = [t for t in targets if t[0] >= holder_at[1]]
         target_at = after[0] if after else targets[-1]
-    spans = [(target_at, TARGET_MARKS)] if target_at else []
-    if holder_at and not (
-        target_at and holder_at[0] < target_at[1] and target_at[0] < holder_at[1]
-    ):
-        spans.append((holder_at, HOLDER_MARKS))
+    if holder_at and target_at and holder_at[0] < target_at[1] and target_at[0] < holder_at[1]:
+        holder_at = None
+    return target_at, holder_at
+
+
+def mark_pair(passage: str, target: str, holder: str | None = None) -> str:
+    """``passage`` with the target's mention between ``« »`` and the named holder's first
+    mention between ``{ }``, so the model knows which mention is which.
+
+    The target's mention is its first occurrence after the holder's mention (a holder is
+    mostly the subject before its verb and object), else its last one before it, else (no
+    holder) its first: in "Kenya opposed the resolution but Ghana backed the resolution",
+    Ghana's is the second. A phrase that does not occur (or a holder overlapping the target)
+    is left unmarked; ``None`` and ``"author"`` name no holder (:func:`locate_pair`).
+
+    Example:
+        >>> mark_pair("Kyiv rejected the truce, Moscow welcomed it.", "the truce", "Moscow")
+        'Kyiv rejected « the truce », { Moscow } welcomed it.'
+    """
+    target_at, holder_at = locate_pair(passage, target, holder)
+    found = ((target_at, TARGET_MARKS), (holder_at, HOLDER_MARKS))
+    spans = [(at, marks) for at, marks in found if at is not None]
     for (start, end), (left, right) in sorted(spans, reverse=True):
         passage = f"{passage[:start]}{left} {passage[start:end]} {right}{passage[end:]}"
     return passage
@@ -260,16 +275,34 @@ class StanceModel(TaskModel):
     config_class = StanceConfig
     accepts_targets = True
 
+    shared: SharedPassStance | None = None
+    """The head that scores proposed targets from the shared pass, when the weights folder
+    holds one (``shared/``) and the Analyzer's shared pass is the encoder it was trained on."""
+
     @classmethod
     def load(cls, directory: str | Path | None = None, device: str = "cpu") -> StanceModel:
-        """Load a weights folder; a LoRA adapter in it is merged into a private encoder copy."""
+        """Load a weights folder; a LoRA adapter in it is merged into a private encoder copy,
+        and a shared-pass head in its ``shared/`` sub-folder is loaded too."""
+        from diplolex.tasks.stance.shared import SUBFOLDER, SharedPassStance
+
         folder = Path(directory) if directory else cls.shipped_weights
         model = super().load(folder, device)
         if has_adapter(folder):
             encoder = SharedEncoder(device=device, max_tokens=model.config.max_tokens)
             merge_adapter(encoder.model, folder)
             model.encoder = encoder
+        if (folder / SUBFOLDER / "config.json").is_file():
+            model.shared = SharedPassStance.load(folder / SUBFOLDER, device)
         return model
+
+    def listen_to_shared_pass(self, encoder_adapter: Path | None) -> bool:
+        """Read the shared pass (for proposed targets) when this model's shared-pass head
+        was trained on that encoder: the same adapter, by SHA-256, or both none."""
+        return self.shared is not None and self.shared.trained_on(encoder_adapter)
+
+    def read_batch(self, batch: EncodedBatch, texts: list[str]) -> list:
+        """Each sentence's states mixed by the shared-pass head (when the Analyzer listens)."""
+        return self.shared.read_batch(batch, texts)  # type: ignore[union-attr]
 
     def check_targets(self, targets: Sequence[str]) -> list[str]:
         """Validate user-given targets (:func:`~diplolex.tasks.stance.document.check_targets`)."""
@@ -284,7 +317,11 @@ class StanceModel(TaskModel):
 
     def annotate_many(self, docs: list[Document], found: list, run: Run) -> list[Document]:
         """:meth:`annotate` of several documents with one batched pass over all their pairs
-        (:func:`~diplolex.tasks.stance.document.plan_stances` decides each one's pairs)."""
+        (:func:`~diplolex.tasks.stance.document.plan_stances` decides each one's pairs).
+
+        Proposed targets (``run.targets`` is ``None``) are scored by the shared-pass head from
+        the states the shared pass left in ``found``, where it did (documents read in one
+        chunk); every other pair by the cross-encoder."""
         from diplolex.tasks.stance.document import plan_stances
 
         plans = [
@@ -292,19 +329,32 @@ class StanceModel(TaskModel):
                          run.targets)
             for doc in docs
         ]  # fmt: skip
+        shared = [
+            run.targets is None and self.shared is not None and bool(states)
+            and len(states) == len(doc.sentences)
+            for doc, states in zip(docs, found)
+        ]  # fmt: skip
         texts: list[str] = []
         targets: list[str] = []
         holders: list[str | None] = []
-        for plan in plans:
-            plan_texts, plan_targets, plan_holders = plan.inputs()
-            texts += plan_texts
-            targets += plan_targets
-            holders += plan_holders
-        results = self.predict_pairs(run.encoder, texts, targets, run.batch_size, holders)
-        out, position = [], 0
-        for doc, plan in zip(docs, plans):
-            stances = plan.finish(results[position : position + len(plan.pairs)])
-            position += len(plan.pairs)
+        for plan, by_shared in zip(plans, shared):
+            if not by_shared:
+                plan_texts, plan_targets, plan_holders = plan.inputs()
+                texts += plan_texts
+                targets += plan_targets
+                holders += plan_holders
+        crossed = iter(self.predict_pairs(run.encoder, texts, targets, run.batch_size, holders))
+        from_shared = iter(
+            self.shared.score_plans(  # type: ignore[union-attr]
+                [(p, f) for p, f, s in zip(plans, found, shared) if s], run.batch_size
+            )
+            if any(shared)
+            else []
+        )
+        out = []
+        for doc, plan, by_shared in zip(docs, plans, shared):
+            results = from_shared if by_shared else crossed
+            stances = plan.finish([next(results) for _ in plan.pairs])
             out.append(dataclasses.replace(doc, stances=stances))
         return out
 
