@@ -19,6 +19,7 @@ batch 1 (more than 1e-4), and the seconds of the batch-32 read. Writes
 
 from __future__ import annotations
 
+import os
 import random
 import tempfile
 import time
@@ -49,7 +50,12 @@ def quantize(source: Path, folder: Path, recipe: str, calibration: Sequence[dict
 
     prepared = folder / "prepared.onnx"
     if not prepared.is_file():
-        quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
+        cwd = os.getcwd()  # it writes temporary files into the working directory
+        os.chdir(folder)
+        try:
+            quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
+        finally:
+            os.chdir(cwd)
     out = folder / f"encoder-{recipe}.onnx"
     if recipe == "dynamic":
         quantize_dynamic(str(prepared), str(out), per_channel=True, weight_type=QuantType.QInt8,
