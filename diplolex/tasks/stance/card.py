@@ -49,6 +49,9 @@ def stance_card(
                 if span_markers
                 else ""
             )
+            + " The `shared/` sub-folder holds a second head, for the targets analyze() "
+            "proposes, that reads the shared sentence pass instead "
+            '(`proposed_stance="shared-pass"`; its own card).'
         ),
         training_command=TRAINING_COMMAND,
         data=[
@@ -82,13 +85,13 @@ def stance_card(
             "first holder's position; a refusal to lift something ('refused to lift the "
             "blockade': favor of the blockade) can be read as against it.",
             "Neutral is rare in DiploStance (2 of 152 dev pairs) and is seldom predicted on "
-            "diplomatic text; NewsMTSC's neutral class stays usable (F1 0.61 on devtest_rw).",
+            "diplomatic text; NewsMTSC's neutral class stays usable (F1 0.67 on devtest_rw).",
             "A text longer than `passage_tokens` word pieces is reduced to its sentences "
             "sharing most words with the target; a stance expressed elsewhere is missed.",
             "Probabilities are a softmax at the temperature fitted after training on the dev "
             "pairs (config.json `temperature`); expected calibration error, by "
-            "`python -m benchmarks.calibration`: 0.062 on DiploStance dev (part of the fitting "
-            "set), 0.037 on NewsMTSC devtest_rw (not).",
+            "`python -m benchmarks.calibration`: 0.051 on DiploStance dev (part of the fitting "
+            "set), 0.053 on NewsMTSC devtest_rw (not).",
         ],
         settings=dataclasses.asdict(settings),
     ).render()
