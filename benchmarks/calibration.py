@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = resolve_data_dir(args.data)
     weights = {args.task: args.model} if args.model else None
-    analyzer = diplolex.load(tasks=[args.task], weights=weights)
+    analyzer = diplolex.load(tasks=[args.task], weights=weights, precision="fp32")  # the cards
     for name in args.dataset or DEFAULT_DATASETS[args.task]:
         if args.task == "stance":
             _show(name, calibration(analyzer, load_stance(name, data)))

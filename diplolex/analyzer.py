@@ -145,6 +145,8 @@ class Analyzer:
                 encoder.use_onnx()
             elif self.precision != "fp32":
                 encoder.set_precision(self.precision)
+        for model in self.models.values():
+            model.set_precision(self.precision)
 
     def _shared_pass_listeners(self, proposed_stance: str) -> list[TaskModel]:
         if proposed_stance not in PROPOSED_STANCE:

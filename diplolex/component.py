@@ -114,6 +114,13 @@ class TaskModel:
         """One output per text of a shared-pass batch (analyses that read the shared pass)."""
         raise NotImplementedError(f"{self.name} does not read the shared encoder pass")
 
+    def set_precision(self, precision: str) -> None:
+        """Run the head's transformer layers in the encoders' ``precision`` (``fp32``,
+        ``bf16``, ``fp16``; :func:`diplolex.precision.layers_in_precision`)."""
+        from diplolex.precision import layers_in_precision
+
+        layers_in_precision(self.head, precision)
+
     def listen_to_shared_pass(self, encoder_adapter: Path | None) -> bool:
         """Whether this analysis, though it runs passes of its own, also reads the shared
         pass (:meth:`read_batch`) of an encoder with ``encoder_adapter`` merged in (``None``:

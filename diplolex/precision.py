@@ -3,9 +3,11 @@
 ``diplolex.load(precision="auto")`` (the default) runs the encoders in bfloat16 on a CPU with
 native bfloat16 instructions (AVX-512 BF16 or AMX, read from ``/proc/cpuinfo`` on Linux) and
 on a CUDA GPU that supports it (float16 on an older GPU), and in float32 everywhere else, so
-a CPU without them never pays for emulated arithmetic. The heads always run in float32 on
-the encoder states. ``"fp32"`` and ``"bf16"`` force one; what bfloat16 changes on each dev
-set is in docs/benchmarks.md.
+a CPU without them never pays for emulated arithmetic. The heads read the encoder states in
+float32; their transformer layers, the bulk of their cost, run under torch's autocast to the
+encoders' format (:func:`layers_in_precision`: matrix products in bfloat16, normalisations
+and softmaxes in float32, outputs back in float32). ``"fp32"`` and ``"bf16"`` force one;
+what bfloat16 changes on each dev set is in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -58,3 +60,23 @@ def resolve_precision(precision: object, device: str, runtime: str = "torch") ->
     if precision == "fp16" and not cuda:
         raise ValueError("precision='fp16' runs on CUDA only: use 'bf16' or 'fp32' on the CPU")
     return str(precision)
+
+
+def layers_in_precision(module: torch.nn.Module, precision: str) -> None:
+    """Run every transformer layer inside ``module`` (a head) under autocast to
+    ``precision``, returning float32; nothing changes for ``fp32``. The weights stay
+    float32."""
+    if precision == "fp32":
+        return
+    dtype = DTYPES[precision]
+    for layer in module.modules():
+        if isinstance(layer, torch.nn.TransformerEncoderLayer):
+            layer.forward = _autocast_forward(layer.forward, dtype)  # type: ignore[method-assign]
+
+
+def _autocast_forward(forward, dtype: torch.dtype):
+    def run(x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+        with torch.autocast(device_type=x.device.type, dtype=dtype):
+            return forward(x, *args, **kwargs).float()
+
+    return run

@@ -75,3 +75,27 @@ def test_bf16_results_are_close_to_fp32(nlp, bf16):
         assert [s.stance for s in ours.stances] == [s.stance for s in theirs.stances]
         assert [a.cue.text for a in ours.attributions] == [a.cue.text for a in theirs.attributions]
     assert nlp.precision == "fp32"
+
+
+def test_head_layers_run_in_the_encoders_precision(bf16, nlp):
+    from diplolex.precision import layers_in_precision
+
+    for analyzer, wrapped in ((bf16, True), (nlp, False)):
+        for name in ("conditionality", "attribution", "stance"):
+            head = analyzer.model(name).head
+            layers = [m for m in head.modules() if isinstance(m, torch.nn.TransformerEncoderLayer)]
+            assert layers and all(("forward" in vars(m)) == wrapped for m in layers), name
+    assert "forward" in vars(next(
+        m for m in bf16.model("stance").shared.head.modules()
+        if isinstance(m, torch.nn.TransformerEncoderLayer)
+    ))  # fmt: skip
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(32, 4, 64, 0.0, batch_first=True).eval()
+    x = torch.randn(2, 5, 32)
+    exact = layer(x)
+    layers_in_precision(layer, "fp32")
+    assert "forward" not in vars(layer)
+    layers_in_precision(layer, "bf16")
+    rounded = layer(x)
+    assert rounded.dtype == torch.float32 and next(layer.parameters()).dtype == torch.float32
+    assert not torch.equal(rounded, exact) and torch.allclose(rounded, exact, atol=0.1)

@@ -91,7 +91,7 @@ def stance_card(
             "Probabilities are a softmax at the temperature fitted after training on the dev "
             "pairs (config.json `temperature`); expected calibration error, by "
             "`python -m benchmarks.calibration`: 0.051 on DiploStance dev (part of the fitting "
-            "set), 0.053 on NewsMTSC devtest_rw (not).",
+            "set), 0.054 on NewsMTSC devtest_rw (not).",
         ],
         settings=dataclasses.asdict(settings),
     ).render()

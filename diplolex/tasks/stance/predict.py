@@ -295,6 +295,14 @@ class StanceModel(TaskModel):
             model.shared = SharedPassStance.load(folder / SUBFOLDER, device)
         return model
 
+    def set_precision(self, precision: str) -> None:
+        """The cross-encoder's head and the shared-pass head in ``precision``."""
+        from diplolex.precision import layers_in_precision
+
+        super().set_precision(precision)
+        if self.shared is not None:
+            layers_in_precision(self.shared.head, precision)
+
     def listen_to_shared_pass(self, encoder_adapter: Path | None) -> bool:
         """Read the shared pass (for proposed targets) when this model's shared-pass head
         was trained on that encoder: the same adapter, by SHA-256, or both none."""
