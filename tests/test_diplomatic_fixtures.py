@@ -128,12 +128,8 @@ STANCES = [
      "guarantees were written in.", "the accord", "Belgrade", "favor"),
     ("first of two holders", "Paris welcomed the ceasefire plan, but Moscow dismissed it as "
      "a ploy.", "the ceasefire plan", "Paris", "favor"),
-    pytest.param(
-        "second of two holders", "Paris welcomed the ceasefire plan, but Moscow dismissed it "
-        "as a ploy.", "the ceasefire plan", "Moscow", "against",
-        marks=pytest.mark.xfail(strict=True, reason="known miss: the second holder's stance "
-                                "towards a pronoun-referenced target follows the first"),
-    ),
+    ("second of two holders", "Paris welcomed the ceasefire plan, but Moscow dismissed it as "
+     "a ploy.", "the ceasefire plan", "Moscow", "against"),
 ]  # fmt: skip
 
 
