@@ -63,7 +63,8 @@ def test_map_batches_over_read_json_equals_analyze(local_ray, nlp, tmp_path):
         for n, text in enumerate(texts):
             f.write(json.dumps({"id": f"art-{n:03d}", "text": text, "desk": "europe"}) + "\n")
     ds = ray.data.read_json(str(path))
-    out = ds.map_batches(DiplolexBatch, batch_size=50, concurrency=1, batch_format="pandas")
+    out = ds.map_batches(DiplolexBatch, fn_constructor_kwargs={"precision": "fp32"},
+                         batch_size=50, concurrency=1, batch_format="pandas")  # fmt: skip
     frame = out.to_pandas().sort_values("id").reset_index(drop=True)
     assert frame["id"].tolist() == [f"art-{n:03d}" for n in range(200)]
     assert set(frame["desk"]) == {"europe"}  # input columns are kept
@@ -84,7 +85,8 @@ def test_layer_rows_are_flat_to_frame_columns(local_ray, nlp):
 
     texts = _texts(20)
     ds = ray.data.from_items([{"id": f"w{n}", "text": t} for n, t in enumerate(texts)])
-    out = ds.map_batches(DiplolexBatch, fn_constructor_kwargs={"layer": "conditionals"},
+    out = ds.map_batches(DiplolexBatch,
+                         fn_constructor_kwargs={"layer": "conditionals", "precision": "fp32"},
                          batch_size=10, concurrency=1, batch_format="pandas")  # fmt: skip
     frame = out.to_pandas().sort_values(["doc_id", "condition_start"]).reset_index(drop=True)
     assert list(frame.columns) == [c for c in COLUMNS["conditionals"] if c != "doc"]

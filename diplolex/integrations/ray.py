@@ -68,6 +68,9 @@ class DiplolexBatch:
         device: torch device; ``"cuda"`` with ``num_gpus=1`` in ``map_batches`` on GPU nodes.
         batch_size: sentences per encoder pass (not Ray's ``batch_size``, which is rows).
         tasks: the analyses to run (default: all).
+        precision, proposed_stance: as for :func:`diplolex.load` (``precision="auto"`` is
+            decided on each worker's hardware; pass ``"fp32"`` for the same scores on every
+            node).
     """
 
     def __init__(
@@ -79,6 +82,8 @@ class DiplolexBatch:
         device: str | None = None,
         batch_size: int = 32,
         tasks: Sequence[str] | None = None,
+        precision: str = "auto",
+        proposed_stance: str = "cross-encoder",
     ) -> None:
         import diplolex
         from diplolex.frame import _check_layer
@@ -89,7 +94,9 @@ class DiplolexBatch:
         self.id_column = id_column
         self.layer = layer
         self.targets = None if targets is None else list(targets)
-        self.analyzer = diplolex.load(device=device, batch_size=batch_size, tasks=tasks)
+        self.analyzer = diplolex.load(device=device, batch_size=batch_size, tasks=tasks,
+                                      precision=precision,
+                                      proposed_stance=proposed_stance)  # fmt: skip
 
     def __call__(self, batch: pandas.DataFrame | dict[str, Any]) -> pandas.DataFrame:
         import pandas as pd
