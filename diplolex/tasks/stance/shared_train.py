@@ -62,11 +62,13 @@ class SharedSettings(BaseTrainingSettings):
 
 @dataclass(frozen=True)
 class LabelledPair:
+    """A pair to score and its gold label (an index into ``LABELS``)."""
+
     pair: SpanPair
     label: int
 
 
-def _raw_states(encoder: SharedEncoder, texts: list[str]) -> list[torch.Tensor | list]:
+def _raw_states(encoder: SharedEncoder, texts: list[str]) -> list[tuple[torch.Tensor, list]]:
     """Each text's ``[layers, tokens, hidden]`` states and offsets, in length batches."""
     out: list = [None] * len(texts)
     for idx in length_batches(encoder.piece_counts(texts), 32):
