@@ -27,6 +27,11 @@ def _add_size_options(command: argparse.ArgumentParser, sizes: str, result: str)
     )
     command.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     command.add_argument("--batch-size", type=int, default=32, help="sentences per encoder pass")
+    _add_out_option(command, result)
+
+
+def _add_out_option(command: argparse.ArgumentParser, result: str) -> None:
+    """``--out``: the JSON file a measurement writes, by default ``benchmarks/results/``."""
     default_out = f"benchmarks/results/{result}.json"
     command.add_argument(
         "--out", type=Path, default=None, help=f"JSON file (default {default_out})"
@@ -137,9 +142,7 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         "--calibration", type=int, default=256, help="DiploCond train sentences to calibrate on"
     )
     int8.add_argument("--limit", type=int, default=None, help="first N dev records only")
-    int8.add_argument(
-        "--out", type=Path, default=None, help="JSON file (default benchmarks/results/int8.json)"
-    )
+    _add_out_option(int8, "int8")
     int8.set_defaults(bench=_int8)
 
     shared = commands.add_parser(
@@ -151,12 +154,7 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         ),
     )
     shared.add_argument("--data", default=None, help=_DATA_HELP)
-    shared.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="JSON file (default benchmarks/results/shared_stance.json)",
-    )
+    _add_out_option(shared, "shared_stance")
     shared.set_defaults(bench=_shared_stance)
 
     report = commands.add_parser(

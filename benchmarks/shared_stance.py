@@ -46,11 +46,8 @@ def shared_labels(analyzer: Any, records: list[dict]) -> list[str]:
             states[text] = st
     pairs = []
     for r in records:
-        span = r["target_span"]
-        _, holder = locate_pair(r["text"], r["target"], r["holder"])
-        target = (span["start"], span["end"])
-        if holder and holder[0] < target[1] and target[0] < holder[1]:
-            holder = None
+        span = (r["target_span"]["start"], r["target_span"]["end"])
+        target, holder = locate_pair(r["text"], r["target"], r["holder"], span)
         pairs.append(SpanPair(states[r["text"]], target, holder))
     probs = shared_probabilities(shared.head, shared.config, pairs, analyzer.batch_size)
     return [shared.config.labels[i] for i in probs.argmax(-1).tolist()]

@@ -61,6 +61,14 @@ class ContextHead(nn.Module):
         return self.layer(x, src_key_padding_mask=attention_mask == 0)
 
 
+def pooled_classifier(inputs: int, hidden: int, labels: int, dropout: float) -> nn.Sequential:
+    """The classifier the heads put on their pooled vectors: ``inputs -> hidden`` (GELU,
+    dropout) ``-> labels`` logits."""
+    return nn.Sequential(
+        nn.Linear(inputs, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, labels)
+    )
+
+
 def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean of ``x [batch, tokens, hidden]`` over the tokens where ``mask [batch, tokens]``."""
     m = mask.unsqueeze(-1).to(x.dtype)

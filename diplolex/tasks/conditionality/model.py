@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from diplolex.heads import ContextHead, HeadConfig, masked_mean
+from diplolex.heads import ContextHead, HeadConfig, masked_mean, pooled_classifier
 from diplolex.types import CONDITIONAL_TYPES
 
 SPAN_LABELS = ("condition", "consequence")
@@ -42,10 +42,7 @@ class ConditionalityHead(nn.Module):
         self.span_tagger = nn.Linear(h, 1 + 2 * len(SPAN_LABELS))
         self.cue_tagger = nn.Linear(h, 1 + 2 * len(CUE_LABELS))
         self.sentence = nn.Linear(2 * h, 2)
-        self.type_classifier = nn.Sequential(
-            nn.Linear(3 * h, h), nn.GELU(), nn.Dropout(config.dropout),
-            nn.Linear(h, len(CONDITIONAL_TYPES)),
-        )  # fmt: skip
+        self.type_classifier = pooled_classifier(3 * h, h, len(CONDITIONAL_TYPES), config.dropout)
 
     def forward(
         self, hidden_states: torch.Tensor, attention_mask: torch.Tensor, word_mask: torch.Tensor

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from diplolex.encoder import EncodedBatch
-from diplolex.heads import ContextHead, HeadConfig, masked_mean
+from diplolex.heads import ContextHead, HeadConfig, masked_mean, pooled_classifier
 from diplolex.types import STANCE_PAIR_LABELS
 
 
@@ -42,10 +42,7 @@ class StanceHead(nn.Module):
         super().__init__()
         h = config.hidden
         self.context = ContextHead(config.num_layers, h, config.heads, config.ffn, config.dropout)
-        self.classifier = nn.Sequential(
-            nn.Linear(3 * h, h), nn.GELU(), nn.Dropout(config.dropout),
-            nn.Linear(h, len(config.labels)),
-        )  # fmt: skip
+        self.classifier = pooled_classifier(3 * h, h, len(config.labels), config.dropout)
 
     def forward(
         self,

@@ -153,20 +153,25 @@ def _occurrences(text: str, phrase: str) -> list[tuple[int, int]]:
 
 
 def locate_pair(
-    passage: str, target: str, holder: str | None = None
+    passage: str,
+    target: str,
+    holder: str | None = None,
+    target_span: Offsets | None = None,
 ) -> tuple[Offsets | None, Offsets | None]:
     """``(target, holder)`` offsets of the mentions :func:`mark_pair` marks (``None`` where a
     phrase does not occur; the holder also ``None`` when it overlaps the target's mention).
+    ``target_span``: the target's offsets when they are known (a gold span); the holder is
+    then its first mention.
 
     Example:
         >>> locate_pair("Kyiv rejected the truce, Moscow welcomed it.", "the truce", "Moscow")
         ((14, 23), (25, 31))
     """
-    targets = _occurrences(passage, target)
     holders = _occurrences(passage, holder) if holder is not None and holder != AUTHOR else []
     holder_at = holders[0] if holders else None
+    targets = [target_span] if target_span else _occurrences(passage, target)
     target_at = targets[0] if targets else None
-    if targets and holder_at:
+    if targets and holder_at and not target_span:
         after = [t for t in targets if t[0] >= holder_at[1]]
         target_at = after[0] if after else targets[-1]
     if holder_at and target_at and holder_at[0] < target_at[1] and target_at[0] < holder_at[1]:

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from diplolex.adapter import adapter_digest, has_adapter
-from diplolex.heads import HeadConfig, ScalarMix, masked_mean
+from diplolex.heads import HeadConfig, ScalarMix, masked_mean, pooled_classifier
 from diplolex.persist import load_config, load_weights
 from diplolex.types import Offsets, StanceResult
 
@@ -81,10 +81,7 @@ class SharedStanceHead(nn.Module):
             dropout=config.dropout, batch_first=True,
         )  # fmt: skip
         self.author = nn.Parameter(torch.zeros(h))
-        self.classifier = nn.Sequential(
-            nn.Linear(4 * h, h), nn.GELU(), nn.Dropout(config.dropout),
-            nn.Linear(h, len(config.labels)),
-        )  # fmt: skip
+        self.classifier = pooled_classifier(4 * h, h, len(config.labels), config.dropout)
 
     def forward(
         self,
@@ -192,9 +189,8 @@ class SharedPassStance:
         pairs = []
         for plan, states in plans:
             for pair, (_, holder) in zip(plan.pairs, plan.holders):
-                start = pair.sentence.start
-                inside = holder is not None and pair.sentence.start <= holder.start
-                inside = inside and holder.end <= pair.sentence.end  # type: ignore[union-attr]
+                start, end = pair.sentence.start, pair.sentence.end
+                inside = holder is not None and start <= holder.start and holder.end <= end
                 pairs.append(SpanPair(
                     states[pair.sentence.index],
                     (pair.span.start - start, pair.span.end - start),

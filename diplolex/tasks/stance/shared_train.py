@@ -89,11 +89,8 @@ def labelled_pairs(
     rows, dropped = [], 0
     for r in records:
         span = r.get("target_span")
-        target_at, holder_at = locate_pair(r["text"], r["target"], r.get("holder"))
-        if span:
-            target_at = (span["start"], span["end"])
-            if holder_at and holder_at[0] < target_at[1] and target_at[0] < holder_at[1]:
-                holder_at = None
+        gold = (span["start"], span["end"]) if span else None
+        target_at, holder_at = locate_pair(r["text"], r["target"], r.get("holder"), gold)
         if target_at is None or r["label"] not in LABELS:
             dropped += 1
             continue
