@@ -268,3 +268,61 @@ def test_train_adapted_conditionality_saves_a_shared_encoder_adapter(tmp_path):
     assert has_adapter(out)
     model = ConditionalityModel.load(out)
     assert 0.3 <= model.config.threshold <= 0.7
+
+
+def test_joint_training_adapts_one_encoder_for_both_heads(polnear_dir, tmp_path):
+    """``diplolex train conditionality --part joint``: one adapter, two heads, both loadable,
+    the attribution head's folder carrying the same adapter."""
+    from diplolex.adapter import LoraSettings, adapter_digest
+    from diplolex.tasks import task_spec
+    from diplolex.tasks.attribution.predict import AttributionModel
+    from diplolex.tasks.conditionality.predict import ConditionalityModel
+
+    joint = task_spec("conditionality").trainer_module("joint")
+    folder = polnear_dir / "diplocond"
+    folder.mkdir()
+    rows = "".join(json.dumps(_diplocond_row(k, *s)) + "\n" for k, s in enumerate(SENTENCES))
+    for split in ("train", "dev"):
+        (folder / f"{split}.jsonl").write_text(rows, encoding="utf-8")
+    settings = joint.TrainingSettings(epochs=1, batch_size=2, lora=LoraSettings(rank=2))
+    out, logged = tmp_path / "joint", []
+    scores = joint.train(polnear_dir, out, settings, logged.append)
+    assert scores.sentences == len(SENTENCES)
+    assert any(line.startswith("epoch 1:") and "polnear" in line for line in logged)
+    assert adapter_digest(out) == adapter_digest(out / "attribution")
+    ConditionalityModel.load(out)
+    AttributionModel.load(out / "attribution")
+    assert "--part joint" in (out / "README.md").read_text()
+
+
+def test_joint_windows_hold_whole_sentences_and_only_whole_relations(polnear_dir):
+    """Attribution windows of the joint trainer: runs of whole sentences within the budget,
+    covering each article once; a relation crossing the window's edge gives tags, no pointer."""
+    from random import Random
+
+    from diplolex.tasks.attribution.features import document_tokens, sentence_states
+    from diplolex.tasks.conditionality.joint import (
+        SentenceWindow,
+        polnear_docs,
+        sentence_windows,
+        window_example,
+    )
+
+    encoder = SharedEncoder()
+    docs = polnear_docs(encoder, polnear_dir, "train", None)
+    assert [len(d.bounds) for d in docs] == [2, 2]
+    windows = sentence_windows(docs, budget=12, rng=Random(0))
+    for d, doc in enumerate(docs):
+        mine = sorted((w.first, w.last) for w in windows if w.doc == d)
+        assert [s for s, _ in mine] == [0] + [e for _, e in mine[:-1]]  # contiguous
+        assert mine[-1][1] == len(doc.bounds)
+        assert all(e - s == 1 or sum(doc.pieces[s:e]) <= 12 for s, e in mine)
+    doc = docs[0]  # "The envoy said ... Monday." then the Lind quote
+    second = SentenceWindow(0, 1, 2)
+    text = doc.record["text"]
+    sentences = [text[s:e] for s, e in doc.bounds[1:2]]
+    states = sentence_states(encoder.encode(sentences), 1)
+    tokens = document_tokens(text, doc.bounds[1:2], states)
+    example = window_example(doc, second, tokens)
+    assert len(example.tags) == len(tokens.offsets)
+    assert len(example.relations) == 1  # Lind's; the envoy's relation is in the first sentence

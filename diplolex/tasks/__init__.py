@@ -61,6 +61,7 @@ TASKS: tuple[TaskSpec, ...] = (
         "diplolex.tasks.conditionality.predict:ConditionalityModel",
         "diplolex.tasks.conditionality.adapted",
         reads_shared_pass=True,
+        parts=(("joint", "diplolex.tasks.conditionality.joint"),),
     ),
     TaskSpec(
         "attribution",

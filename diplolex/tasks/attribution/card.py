@@ -12,8 +12,11 @@ def _prf(prf) -> str:
     return f"P {prf.precision:.3f} / R {prf.recall:.3f} / F1 {prf.f1:.3f}"
 
 
-def attribution_card(settings, dev: AttributionScores, epoch: int, minutes: float) -> str:
-    """Render the card for a head trained with ``settings`` that scored ``dev``."""
+def attribution_card(
+    settings, dev: AttributionScores, epoch: int, minutes: float, command: str | None = None
+) -> str:
+    """Render the card for a head trained with ``settings`` that scored ``dev`` (``command``:
+    the one that trained it, when not ``diplolex train attribution``)."""
     figures = [
         ("PolNeAR dev documents / gold relations", f"{dev.documents} / {dev.gold_relations}")
     ]
@@ -37,7 +40,8 @@ def attribution_card(settings, dev: AttributionScores, epoch: int, minutes: floa
             "of its source (or no source). Rules resolve pronoun and bare-title sources to an "
             "earlier named mention (docs/models/attribution.md)."
         ),
-        training_command=(
+        training_command=command
+        or (
             "diplolex train attribution --data ../shared/data --out diplolex/weights/attribution"
             + (
                 " --encoder-adapter diplolex/weights/conditionality\n# after training "

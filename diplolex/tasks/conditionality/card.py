@@ -22,6 +22,12 @@ def conditionality_card(settings, dev: ConditionalityScores, adapted: bool = Fal
         if adapted
         else "The head reads the frozen base encoder."
     )
+    joint = hasattr(settings, "attribution_windows_per_step")
+    if joint:
+        encoder += (
+            " The adapter is trained on conditionality and attribution together: every step "
+            "adds PolNeAR train windows read by an attribution head."
+        )
     return ModelCard(
         task="conditionality",
         summary=(
@@ -30,8 +36,9 @@ def conditionality_card(settings, dev: ConditionalityScores, adapted: bool = Fal
             "hypothetical (definition: shared/docs/task-definitions.md, section 1). " + encoder
         ),
         training_command=(
-            "diplolex train conditionality --data ../shared/data "
-            "--out diplolex/weights/conditionality"
+            "diplolex train conditionality "
+            + ("--part joint " if joint else "")
+            + "--data ../shared/data --out diplolex/weights/conditionality"
         ),
         data=[
             f"diplocond train, releases v1 and v2 (3,005 sentences, our annotation; all "
@@ -41,6 +48,15 @@ def conditionality_card(settings, dev: ConditionalityScores, adapted: bool = Fal
             f"SemEval-2020 task 5 subtask 1 train: counterfactual label only "
             f"({settings.st1_sample_per_epoch:,} a epoch)",
             "GUM/GDTB condition relations (train documents): condition/consequence spans",
+            *(
+                [
+                    f"PolNeAR train (840 articles): {settings.attribution_windows_per_step} "
+                    "windows of whole sentences (up to 256 word pieces) a step, read by an "
+                    "attribution head trained with the adapter"
+                ]
+                if joint
+                else []
+            ),
             *(
                 [
                     "Cue-free sentences of DiploStance train and NewsMTSC train as negatives of "
