@@ -39,9 +39,9 @@ def _add_out_option(command: argparse.ArgumentParser, result: str) -> None:
 
 
 def add_commands(parser: argparse.ArgumentParser) -> None:
-    """Add the ``run``, ``speed``, ``scaling``, ``memory``, ``int8``, ``shared-stance``,
-    ``report``, ``cards`` and
-    ``list`` subcommands to ``parser``; each sets ``args.bench`` to its handler."""
+    """Add the ``run``, ``speed``, ``scaling``, ``memory``, ``int8``, ``efficiency``,
+    ``shared-stance``, ``report``, ``cards`` and ``list``
+    subcommands to ``parser``; each sets ``args.bench`` to its handler."""
     commands = parser.add_subparsers(dest="bench_command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -144,6 +144,34 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     int8.add_argument("--limit", type=int, default=None, help="first N dev records only")
     _add_out_option(int8, "int8")
     int8.set_defaults(bench=_int8)
+
+    efficiency = commands.add_parser(
+        "efficiency",
+        help="speed, memory, scaling and int8 in one invocation",
+        description=(
+            "Run the speed, memory, scaling and int8 measurements one after another with one "
+            "thread setting, each writing its result file into --out-dir."
+        ),
+    )
+    efficiency.add_argument("--data", default=None, help=_DATA_HELP)
+    efficiency.add_argument("--sentences", type=int, default=2000, help="speed: corpus size")
+    efficiency.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    efficiency.add_argument(
+        "--memory-sizes", default="50k,5M", help="memory: comma-separated document sizes"
+    )
+    efficiency.add_argument(
+        "--scaling-sizes",
+        default="100k,200k,500k,1M,2M",
+        help="scaling: comma-separated document sizes",
+    )
+    efficiency.add_argument(
+        "--skip", action="append", default=[], choices=("speed", "memory", "scaling", "int8"),
+        help="leave this measurement out (repeatable)",
+    )  # fmt: skip
+    efficiency.add_argument(
+        "--out-dir", type=Path, default=RESULTS_DIR, help="where the result files go"
+    )
+    efficiency.set_defaults(bench=_efficiency)
 
     shared = commands.add_parser(
         "shared-stance",
@@ -264,6 +292,26 @@ def _int8(args: argparse.Namespace) -> int:
         calibration_sentences=args.calibration,
         limit=args.limit,
         out=args.out,
+        command=args.command_line,
+    )
+    return 0
+
+
+def _efficiency(args: argparse.Namespace) -> int:
+    from benchmarks.efficiency import run_efficiency
+    from benchmarks.scaling import parse_size
+
+    def sizes(value: str) -> list[int]:
+        return [parse_size(s) for s in value.split(",") if s.strip()]
+
+    run_efficiency(
+        _data_dir(args.data),
+        sentences=args.sentences,
+        threads=args.threads,
+        memory_sizes=sizes(args.memory_sizes),
+        scaling_sizes=sizes(args.scaling_sizes),
+        skip=args.skip,
+        out_dir=args.out_dir,
         command=args.command_line,
     )
     return 0

@@ -87,3 +87,31 @@ def test_by_size_commands_pass_their_options(command, module, tmp_path, monkeypa
     assert seen["data"] == tmp_path and seen["sizes"] == [50_000, 1_000_000]
     assert (seen["threads"], seen["batch_size"], seen["out"]) == (2, 8, tmp_path / "o.json")
     assert seen["command"].startswith(f"python -m benchmarks {command}")
+
+
+def test_efficiency_runs_every_measurement_in_one_invocation(tmp_path, monkeypatch):
+    """``python -m benchmarks efficiency``: speed, memory, scaling, int8 in that order, one
+    thread setting, each into its own file of --out-dir; --skip leaves one out."""
+    import importlib
+
+    from benchmarks import cli
+
+    calls = []
+    for name in ("speed", "memory", "scaling", "int8"):
+        module = importlib.import_module(f"benchmarks.{name}")
+
+        def fake(data, *, _name=name, out, **kw):
+            calls.append((_name, data, out, kw.get("threads"), kw.get("sizes")))
+            return out, {}
+
+        monkeypatch.setattr(module, f"run_{name}", fake)
+    argv = ["efficiency", "--data", str(tmp_path), "--threads", "2", "--memory-sizes", "50k,1M",
+            "--scaling-sizes", "10k", "--out-dir", str(tmp_path / "r")]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert [c[0] for c in calls] == ["speed", "memory", "scaling", "int8"]
+    assert all(c[1] == tmp_path and c[2] == tmp_path / "r" / f"{c[0]}.json" for c in calls)
+    assert [c[3] for c in calls[:3]] == [2, 2, 2]
+    assert calls[1][4] == [50_000, 1_000_000] and calls[2][4] == [10_000]
+    calls.clear()
+    assert cli.main([*argv, "--skip", "int8", "--skip", "memory"]) == 0
+    assert [c[0] for c in calls] == ["speed", "scaling"]
