@@ -326,3 +326,37 @@ def test_joint_windows_hold_whole_sentences_and_only_whole_relations(polnear_dir
     example = window_example(doc, second, tokens)
     assert len(example.tags) == len(tokens.offsets)
     assert len(example.relations) == 1  # Lind's; the envoy's relation is in the first sentence
+
+
+def test_train_set_overrides_one_settings_field_with_its_type():
+    """``diplolex train --set FIELD=VALUE``: converted to the field's type, refused clearly
+    when the field is unknown or the value does not fit."""
+    from diplolex.cli.train import apply_overrides
+    from diplolex.tasks.conditionality.joint import JointSettings
+
+    settings = JointSettings()
+    apply_overrides(
+        settings,
+        ["attribution_weight=0.5", "batch_size=8", "cue_free_negatives=false",
+         "max_train_docs=20"],
+    )  # fmt: skip
+    assert settings.attribution_weight == 0.5 and settings.batch_size == 8
+    assert settings.cue_free_negatives is False and settings.max_train_docs == 20
+    apply_overrides(settings, ["max_train_docs=none"])
+    assert settings.max_train_docs is None
+    for bad, message in (
+        ("nope=1", "FIELD one of"),
+        ("batch_size", "FIELD=VALUE"),
+        ("batch_size=many", "batch_size needs a value of type int"),
+        ("cue_free_negatives=maybe", "type bool"),
+        ("lora=3", "type LoraSettings"),
+    ):
+        with pytest.raises(SystemExit, match=message):
+            apply_overrides(settings, [bad])
+
+
+def test_train_command_refuses_an_unknown_set_field_before_training():
+    from diplolex.cli.main import main
+
+    with pytest.raises(SystemExit, match="FIELD one of"):
+        main(["train", "conditionality", "--part", "joint", "--set", "nope=1", "--out", "/x"])

@@ -36,7 +36,61 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="train one further part of the analysis instead of its main model; stance: "
         "'shared' (the head that scores proposed targets from the shared pass)",
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override one field of the trainer's TrainingSettings (repeatable), e.g. "
+        "--set attribution_weight=0.5; numbers, true/false and none are read as such",
+    )
     p.set_defaults(run=run)
+
+
+def apply_overrides(settings: object, overrides: list[str]) -> None:
+    """Set ``FIELD=VALUE`` pairs on a settings dataclass, each value converted to the type of
+    the field's current value (``none`` for an optional field).
+
+    Raises:
+        SystemExit: a malformed pair, an unknown field or a value of the wrong type.
+    """
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(settings)}  # type: ignore[arg-type]
+    for pair in overrides:
+        name, sep, text = pair.partition("=")
+        if not sep or name not in fields:
+            raise SystemExit(
+                f"error: --set {pair!r}: expected FIELD=VALUE with FIELD one of {sorted(fields)}"
+            )
+        current = getattr(settings, name)
+        try:
+            value = _parse(text, current)
+        except ValueError:
+            kind = type(current).__name__
+            message = f"error: --set {pair!r}: {name} needs a value of type {kind}"
+            raise SystemExit(message) from None
+        setattr(settings, name, value)
+
+
+def _parse(text: str, current: object) -> object:
+    """``text`` as a value of ``current``'s type (any text where ``current`` is None)."""
+    if text.lower() == "none":
+        return None
+    if isinstance(current, bool):
+        if text.lower() not in ("true", "false"):
+            raise ValueError(text)
+        return text.lower() == "true"
+    if isinstance(current, (int, float, str)):
+        return type(current)(text)
+    if current is None:
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+        return text
+    raise ValueError(text)  # nested settings (e.g. lora) are not set from the command line
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,5 +112,6 @@ def run(args: argparse.Namespace) -> int:
                 f"not {args.task}"
             )
         settings.encoder_adapter = args.encoder_adapter
+    apply_overrides(settings, args.set)
     module.train(resolve_data_dir(args.data), Path(args.out), settings)
     return 0
