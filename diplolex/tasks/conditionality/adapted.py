@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from random import Random
 
 import torch
 from torch import nn
@@ -121,6 +122,25 @@ def _length(item: LiveExample) -> int:
     return len(item.example.features.offsets)
 
 
+def live_training_items(
+    data_dir: Path,
+    settings: AdaptedSettings,
+    encoder: SharedEncoder,
+    rng: Random,
+    log: Callable[[str], None],
+) -> tuple[list[LiveExample], list[LiveExample], list[dict]]:
+    """``(fixed, st1, dev)`` of :func:`training_records` as live examples, with
+    ``settings.st2_sample`` of the SemEval subtask 2 records kept."""
+    fixed, st1, dev = training_records(data_dir, settings, log)
+    diplocond = [r for r in fixed if r["corpus"] == "diplocond"]
+    others = [r for r in fixed if r["corpus"] != "diplocond"]
+    st2 = [r for r in others if r["corpus"] == "semeval2020t5-st2"]
+    rest = [r for r in others if r["corpus"] != "semeval2020t5-st2"]
+    fixed = diplocond + _sample(st2, settings.st2_sample, rng) + rest
+    offsets = first_window_offsets(encoder, sorted({r["text"] for r in fixed + st1}))
+    return [_live(r, offsets) for r in fixed], [_live(r, offsets) for r in st1], dev
+
+
 def evaluate_live(
     model: AdaptedConditionality, config: ConditionalityConfig, records: list[dict]
 ) -> tuple[ConditionalityScores, list[float]]:
@@ -144,15 +164,7 @@ def train_adapted(
     rng = seed_everything(settings.seed)
     config = ConditionalityConfig()
     encoder = SharedEncoder(max_tokens=config.max_tokens)
-    fixed, st1, dev = training_records(data_dir, settings, log)
-    diplocond = [r for r in fixed if r["corpus"] == "diplocond"]
-    others = [r for r in fixed if r["corpus"] != "diplocond"]
-    st2 = [r for r in others if r["corpus"] == "semeval2020t5-st2"]
-    rest = [r for r in others if r["corpus"] != "semeval2020t5-st2"]
-    fixed = diplocond + _sample(st2, settings.st2_sample, rng) + rest
-    offsets = first_window_offsets(encoder, sorted({r["text"] for r in fixed + st1}))
-    fixed_items = [_live(r, offsets) for r in fixed]
-    st1_items = [_live(r, offsets) for r in st1]
+    fixed_items, st1_items, dev = live_training_items(data_dir, settings, encoder, rng, log)
     type_weights = balanced_type_weights([i.example for i in fixed_items])
 
     model = AdaptedConditionality(encoder, ConditionalityHead(config), settings.lora)

@@ -43,9 +43,8 @@ from diplolex.tasks.conditionality.adapted import (
     AdaptedSettings,
     LiveExample,
     _length,
-    _live,
     evaluate_live,
-    first_window_offsets,
+    live_training_items,
 )
 from diplolex.tasks.conditionality.evaluate import ConditionalityScores
 from diplolex.tasks.conditionality.model import ConditionalityConfig, ConditionalityHead
@@ -55,7 +54,6 @@ from diplolex.tasks.conditionality.train import (
     balanced_type_weights,
     batch_loss,
     best_threshold,
-    training_records,
 )
 from diplolex.training import DevResult, Optimisation, batches, fit_head, seed_everything
 
@@ -200,15 +198,7 @@ def train(
     config = ConditionalityConfig()
     attribution_config = AttributionConfig()
     encoder = SharedEncoder(max_tokens=config.max_tokens)
-    fixed, st1, dev = training_records(data_dir, settings, log)
-    diplocond = [r for r in fixed if r["corpus"] == "diplocond"]
-    others = [r for r in fixed if r["corpus"] != "diplocond"]
-    st2 = [r for r in others if r["corpus"] == "semeval2020t5-st2"]
-    rest = [r for r in others if r["corpus"] != "semeval2020t5-st2"]
-    fixed = diplocond + _sample(st2, settings.st2_sample, rng) + rest
-    offsets = first_window_offsets(encoder, sorted({r["text"] for r in fixed + st1}))
-    fixed_items = [_live(r, offsets) for r in fixed]
-    st1_items = [_live(r, offsets) for r in st1]
+    fixed_items, st1_items, dev = live_training_items(data_dir, settings, encoder, rng, log)
     type_weights = balanced_type_weights([i.example for i in fixed_items])
     articles = polnear_docs(encoder, data_dir, "train", settings.max_train_docs)
     dev_articles = polnear_docs(encoder, data_dir, "dev", settings.max_dev_docs)
