@@ -76,6 +76,14 @@ class Example:
 
 def make_example(record: dict, doc: DocumentTokens) -> Example:
     """The tags and token-index relations of one PolNeAR record."""
+    return Example(doc, document_tags(record, doc), token_relations(record["attributions"], doc))
+
+
+def token_relations(
+    attributions: list[dict], doc: DocumentTokens
+) -> list[tuple[int, int, int, int, int, int]]:
+    """:class:`Example` relations of ``attributions`` whose cue, content and source (when it
+    has one) each cover at least one of ``doc``'s tokens."""
     starts = [s for s, _ in doc.offsets]
     ends = [e for _, e in doc.offsets]
 
@@ -87,11 +95,11 @@ def make_example(record: dict, doc: DocumentTokens) -> Example:
         return (first, last) if first <= last else None
 
     relations = []
-    for a in record["attributions"]:
+    for a in attributions:
         cue, content, source = tokens(a["cue"]), tokens(a["content"]), tokens(a["source"])
         if cue and content and source:
             relations.append((*cue, *content, *source))
-    return Example(doc, document_tags(record, doc), relations)
+    return relations
 
 
 def document_tags(record: dict, doc: DocumentTokens) -> list[int]:

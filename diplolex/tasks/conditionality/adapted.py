@@ -158,8 +158,6 @@ def train_adapted(
     log: Callable[[str], None] = print,
 ) -> ConditionalityScores:
     """Train adapter and head, keep the best dev epoch, tune the threshold, save both."""
-    from diplolex.tasks.conditionality.card import conditionality_card
-
     settings = settings or AdaptedSettings()
     rng = seed_everything(settings.seed)
     config = ConditionalityConfig()
@@ -186,6 +184,23 @@ def train_adapted(
 
     started = time.monotonic()
     epoch, _ = fit_head(model, optimisation, epoch_batches, loss, evaluate, log)
+    return save_tuned(model, config, dev, settings, out_dir, epoch, started, log)
+
+
+def save_tuned(
+    model: AdaptedConditionality,
+    config: ConditionalityConfig,
+    dev: list[dict],
+    settings: AdaptedSettings,
+    out_dir: Path,
+    epoch: int,
+    started: float,
+    log: Callable[[str], None],
+) -> ConditionalityScores:
+    """After training: tune the sentence threshold on dev, save the head (with its card) and
+    the adapter to ``out_dir``; returns the dev scores at that threshold."""
+    from diplolex.tasks.conditionality.card import conditionality_card
+
     _, sentence_scores = evaluate_live(model, config, dev)
     config.threshold = best_threshold(sentence_scores, dev)
     scores, _ = evaluate_live(model, config, dev)

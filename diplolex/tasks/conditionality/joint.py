@@ -22,7 +22,7 @@ from random import Random
 
 import torch
 
-from diplolex.adapter import adapter_state, copy_adapter, encode_for_training, save_adapter
+from diplolex.adapter import copy_adapter, encode_for_training
 from diplolex.encoder import SharedEncoder
 from diplolex.segment import split_sentences
 from diplolex.tasks.attribution.evaluate import AttributionScores
@@ -36,7 +36,7 @@ from diplolex.tasks.attribution.train import (
     compute_loss,
     document_tags,
     evaluate_docs,
-    make_example,
+    token_relations,
 )
 from diplolex.tasks.conditionality.adapted import (
     AdaptedConditionality,
@@ -45,15 +45,14 @@ from diplolex.tasks.conditionality.adapted import (
     _length,
     evaluate_live,
     live_training_items,
+    save_tuned,
 )
 from diplolex.tasks.conditionality.evaluate import ConditionalityScores
 from diplolex.tasks.conditionality.model import ConditionalityConfig, ConditionalityHead
-from diplolex.tasks.conditionality.predict import ConditionalityModel
 from diplolex.tasks.conditionality.train import (
     _sample,
     balanced_type_weights,
     batch_loss,
-    best_threshold,
 )
 from diplolex.training import DevResult, Optimisation, batches, fit_head, seed_everything
 
@@ -163,8 +162,9 @@ def window_example(doc: PolnearDoc, window: SentenceWindow, tokens) -> Attributi
         a for a in doc.record["attributions"]
         if all(inside(a[role]) for role in ("cue", "content", "source"))
     ]  # fmt: skip
-    relations = make_example({**doc.record, "attributions": whole}, tokens).relations
-    return AttributionExample(tokens, document_tags(doc.record, tokens), relations)
+    return AttributionExample(
+        tokens, document_tags(doc.record, tokens), token_relations(whole, tokens)
+    )
 
 
 def polnear_docs(
@@ -191,7 +191,6 @@ def train(
 ) -> ConditionalityScores:
     """Train the adapter with both heads, keep the best epoch on both dev sets, save."""
     from diplolex.tasks.attribution.card import attribution_card
-    from diplolex.tasks.conditionality.card import conditionality_card
 
     settings = settings or JointSettings()
     rng = seed_everything(settings.seed)
@@ -245,16 +244,8 @@ def train(
 
     started = time.monotonic()
     epoch, best = fit_head(model, optimisation, epoch_batches, loss, evaluate, log)
-    _, sentence_scores = evaluate_live(model, config, dev)
-    config.threshold = best_threshold(sentence_scores, dev)
-    scores, _ = evaluate_live(model, config, dev)
+    scores = save_tuned(model, config, dev, settings, out_dir, epoch, started, log)
     minutes = (time.monotonic() - started) / 60
-    log(f"saved epoch {epoch} ({minutes:.0f} min, threshold {config.threshold:.2f}): "
-        f"dev {scores.summary()}")  # fmt: skip
-    ConditionalityModel(model.head, config).save(
-        out_dir, conditionality_card(settings, scores, adapted=True)
-    )
-    save_adapter(adapter_state(model.encoder), settings.lora, out_dir)
     attribution_dir = out_dir / "attribution"
     AttributionModel(model.attribution, attribution_config).save(
         attribution_dir,
